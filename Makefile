@@ -1,0 +1,38 @@
+# imr-extract: `make run` annotates the bundled sample letters, `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORPUS ?= ../shared/corpus
+MODEL := models/imr_pipeline
+OUT ?= out/samples
+
+.PHONY: install model run test eval lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+$(MODEL)/meta.json: $(VENV)/.installed $(wildcard pipeline/imr_extract/resources/*.jsonl)
+	$(BIN)/imr-extract build $(MODEL)
+
+model: $(MODEL)/meta.json
+
+run: model
+	$(BIN)/imr-extract run pipeline/imr_extract/samples --out $(OUT) --model $(MODEL)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+eval: install
+	$(BIN)/imr-extract eval --gold annotations/decisions.jsonl --corpus $(CORPUS)
+
+lint: install
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+
+clean:
+	rm -rf $(VENV) $(MODEL) out

@@ -1,0 +1,80 @@
+"""The `imr-extract` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from imr_extract.ingest import DEFAULT_MAX_BYTES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imr-extract", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="annotate letters (.txt/.pdf files or folders) into tables")
+    run.add_argument("inputs", nargs="+", help="files or folders (searched recursively)")
+    run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--n-process", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--format", choices=["csv", "parquet", "both"], default="csv")
+    run.add_argument("--model", default=None, help="pipeline directory (default: built-in rules)")
+    run.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        help="files larger than this are reported as errors",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    build = sub.add_parser("build", help="write the pipeline directory that spacy.load() opens")
+    build.add_argument("out", help="directory to write, e.g. models/imr_pipeline")
+
+    ev = sub.add_parser("eval", help="score the pipeline against gold annotations")
+    ev.add_argument("--gold", default="annotations/decisions.jsonl")
+    ev.add_argument("--corpus", default="../shared/corpus")
+    ev.add_argument("--model", default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        from imr_extract.runner import run
+
+        result = run(
+            args.inputs,
+            args.out,
+            n_process=args.n_process,
+            fmt=args.format,
+            model=args.model,
+            max_bytes=args.max_bytes,
+            progress=not args.quiet,
+        )
+        counts = result.manifest["counts"]
+        print(
+            f"{counts['documents']} documents: {counts['ok']} ok, {counts['error']} error; "
+            f"{counts['decisions']} decisions; {result.manifest['seconds']:.1f}s"
+        )
+        for path in result.files:
+            print(f"  {path}")
+        errors = [d for d in result.manifest["documents"] if d["status"] == "error"]
+        for d in errors[:20]:
+            print(f"  error: {d['doc_id']}: {d['error']}", file=sys.stderr)
+        return 0 if counts["ok"] else 1
+    if args.command == "build":
+        from imr_extract.api import build_pipeline
+
+        nlp = build_pipeline()
+        nlp.to_disk(Path(args.out))
+        print(f"pipeline written to {args.out} ({', '.join(nlp.pipe_names)})")
+        return 0
+    if args.command == "eval":
+        from imr_extract.evaluate import main as eval_main
+
+        return eval_main(args.gold, args.corpus, args.model)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Registered pipeline components, one module each."""

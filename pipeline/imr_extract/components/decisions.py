@@ -1,0 +1,233 @@
+"""One decision per disputed item: item text, outcome, partial approval, and the spans of its
+Claims Administrator guideline, MAXIMUS guideline and Decision rationale.
+
+Rules (outcome words, part labels, partial-approval sentences) are in resources/decisions.jsonl.
+The algorithm is `find_decisions`, a plain function over text; the component only writes spans.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.tokens import Doc, SpanGroup
+
+from imr_extract.components.base import RuleComponent, section_body
+from imr_extract.normalize.text import squash
+
+DECISIONS_KEY = "imr_decisions"
+PARTS_KEY = "imr_decision_parts"
+MAX_ITEM_LINES = 5  # the longest wrapped item seen spans 3 lines
+MAX_PARTIAL_LINES = 8
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
+
+
+@dataclass
+class Decision:
+    index: int
+    start: int  # first character of the item block (original request included)
+    end: int  # end of the last part (rationale), before the next item
+    item: str
+    item_start: int
+    item_end: int
+    outcome: str
+    partial: bool = False
+    original_request: str | None = None
+    authorized: str | None = None
+    parts: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
+class DecisionRules:
+    same_line: re.Pattern
+    alone: re.Pattern
+    intro: re.Pattern
+    parts: re.Pattern  # one named group per part label
+    partial_start: re.Pattern
+    partial_forms: list[re.Pattern]
+
+    @classmethod
+    def from_rules(cls, rules: list[dict]) -> "DecisionRules":
+        by_kind: dict[str, list[dict]] = {}
+        for rule in rules:
+            by_kind.setdefault(rule["kind"], []).append(rule)
+        outcomes = "|".join(re.escape(r["value"]) for r in by_kind["outcome"])
+        return cls(
+            same_line=re.compile(rf"^(?P<item>.*\S)\s*:\s*(?P<outcome>{outcomes})\.?$", re.I),
+            alone=re.compile(rf"^(?P<outcome>{outcomes})\.?$", re.I),
+            intro=re.compile("|".join(r["pattern"] for r in by_kind["intro"])),
+            parts=re.compile("|".join(f"(?P<{r['name']}>{r['pattern']})" for r in by_kind["part"])),
+            partial_start=re.compile("|".join(r["pattern"] for r in by_kind["partial_start"])),
+            partial_forms=[re.compile(r["pattern"], re.S) for r in by_kind["partial"]],
+        )
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out, pos = [], start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl < 0 else nl
+        out.append((pos, stop))
+        pos = stop + 1
+    return out
+
+
+def _outcome_at(text: str, lines, i: int, rules: DecisionRules):
+    """(outcome, item_last_line, item_end_char) when line i closes an item, else None."""
+    ls, le = lines[i]
+    line = text[ls:le]
+    if rules.parts.match(line):
+        return None
+    m = rules.same_line.match(line)
+    if m:
+        return m.group("outcome").capitalize(), i, ls + m.end("item")
+    m = rules.alone.match(line)
+    if m and i > 0:
+        ps, pe = lines[i - 1]
+        prev = text[ps:pe].rstrip()
+        if prev.endswith(":") and not rules.parts.match(prev):
+            return m.group("outcome").capitalize(), i - 1, ps + len(prev) - 1
+    return None
+
+
+def _is_boundary(line: str, rules: DecisionRules) -> bool:
+    return (
+        not line.strip()
+        or bool(_SENTENCE_END.search(line))
+        or bool(rules.intro.search(line))
+        or bool(rules.parts.match(line))
+    )
+
+
+def _item_first_line(text, lines, last: int, floor: int, rules: DecisionRules) -> int:
+    """Walk back from an item's last line to the line where it starts."""
+    first = last
+    while first - 1 >= floor and last - first + 1 < MAX_ITEM_LINES:
+        ps, pe = lines[first - 1]
+        if _is_boundary(text[ps:pe], rules):
+            break
+        first -= 1
+    block = text[lines[first][0] : lines[last][1]]
+    if "original request" in block and not rules.partial_start.search(block):
+        # A partial approval: its opening sentence ("X was the original request.") ends a line.
+        probe = first
+        while probe - 1 >= floor and last - probe + 1 < MAX_PARTIAL_LINES:
+            probe -= 1
+            ps, pe = lines[probe]
+            line = text[ps:pe]
+            if not line.strip() or rules.intro.search(line) or rules.parts.match(line):
+                break
+            if rules.partial_start.search(line):
+                return probe
+    return first
+
+
+def _partial_start_in_line(text: str, start: int, item_end: int, rules: DecisionRules) -> int:
+    """A partial approval may open mid-line, after the end of the previous rationale."""
+    m = rules.partial_start.search(text, start, item_end)
+    if not m:
+        return start
+    line_end = text.find("\n", start)
+    head = text[start : min(m.start(), line_end if line_end >= 0 else m.start())]
+    cut = [s.end() for s in re.finditer(r"[.!?]\s+(?=[A-Z0-9])", head)]
+    return start + cut[-1] if cut else start
+
+
+def _parse_item(raw: str, rules: DecisionRules) -> tuple[str, bool, str | None, str | None]:
+    text = squash(raw)
+    for form in rules.partial_forms:
+        m = form.match(text)
+        if m:
+            return m.group("item"), True, m.group("original"), m.group("authorized")
+    return text, False, None, None
+
+
+def find_decisions(text: str, start: int, end: int, rules: DecisionRules) -> list[Decision]:
+    """Decisions of the section text[start:end], in letter order."""
+    lines = _lines(text, start, end)
+    closes = []  # (outcome line, outcome, item last line, item end char)
+    for i in range(len(lines)):
+        hit = _outcome_at(text, lines, i, rules)
+        if hit:
+            closes.append((i, *hit))
+    decisions: list[Decision] = []
+    floor = 0
+    for outcome_line, outcome, last, item_end in closes:
+        first = _item_first_line(text, lines, last, floor, rules)
+        item_start = _partial_start_in_line(text, lines[first][0], item_end, rules)
+        item, partial, original, authorized = _parse_item(text[item_start:item_end], rules)
+        decisions.append(
+            Decision(
+                index=len(decisions),
+                start=item_start,
+                end=lines[outcome_line][1],
+                item=item,
+                item_start=item_start,
+                item_end=item_end,
+                outcome=outcome,
+                partial=partial,
+                original_request=original,
+                authorized=authorized,
+            )
+        )
+        floor = outcome_line + 1
+    for d, nxt in zip(decisions, decisions[1:] + [None], strict=True):
+        block_end = nxt.start if nxt else end
+        _find_parts(text, d, block_end, rules)
+    return decisions
+
+
+def _find_parts(text: str, decision: Decision, block_end: int, rules: DecisionRules) -> None:
+    labels = list(rules.parts.finditer(text, decision.end, block_end))
+    stops = [m.start() for m in labels[1:]] + [block_end]
+    for m, stop in zip(labels, stops, strict=True):
+        name = m.lastgroup
+        body = text[m.end() : stop]
+        b_start = m.end() + (len(body) - len(body.lstrip()))
+        b_end = m.end() + len(body.rstrip())
+        if name not in decision.parts and b_end > b_start:
+            decision.parts[name] = (b_start, b_end)
+    if decision.parts:
+        decision.end = max(e for _, e in decision.parts.values())
+
+
+@Language.factory(
+    "imr_decisions",
+    default_config={"span_key": DECISIONS_KEY, "parts_key": PARTS_KEY},
+    assigns=["doc.spans"],
+    requires=["doc._.imr_section_bodies"],
+)
+def make_decisions(nlp: Language, name: str, span_key: str, parts_key: str):
+    return DecisionSplitter(nlp, name, span_key, parts_key)
+
+
+class DecisionSplitter(RuleComponent):
+    rules_file = "decisions.jsonl"
+
+    def __init__(self, nlp, name, span_key: str = DECISIONS_KEY, parts_key: str = PARTS_KEY):
+        super().__init__(nlp, name)
+        self.span_key = span_key
+        self.parts_key = parts_key
+
+    def compile(self) -> None:
+        self._rules = DecisionRules.from_rules(self.rules)
+
+    def __call__(self, doc: Doc) -> Doc:
+        bounds = section_body(doc, "decisions")
+        found = find_decisions(doc.text, *bounds, self._rules) if bounds else []
+        decisions, parts = [], []
+        for d in found:
+            span = doc.char_span(d.start, d.end, label=d.outcome, alignment_mode="expand")
+            span._.imr_decision_index = d.index
+            span._.imr_item = d.item
+            span._.imr_outcome = d.outcome
+            span._.imr_partial = d.partial
+            span._.imr_original_request = d.original_request
+            span._.imr_authorized = d.authorized
+            decisions.append(span)
+            for label, (s, e) in [("item", (d.item_start, d.item_end)), *d.parts.items()]:
+                part = doc.char_span(s, e, label=label, alignment_mode="expand")
+                part._.imr_decision_index = d.index
+                parts.append(part)
+        doc.spans[self.span_key] = SpanGroup(doc, name=self.span_key, spans=decisions)
+        doc.spans[self.parts_key] = SpanGroup(doc, name=self.parts_key, spans=parts)
+        return doc

@@ -1,0 +1,58 @@
+"""Expert reviewer specialties and license states, in letter order (rules: reviewer.jsonl).
+
+Both styles: 2014-15 prose ("Board Certified in X ... licensed to practice in Y") and 2016-17
+labelled lines ("State(s) of Licensure:", "Certification(s)/Specialty:", which may wrap).
+"""
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from imr_extract.components.base import RuleComponent, section_body
+from imr_extract.normalize.text import squash
+
+
+@Language.factory(
+    "imr_reviewer",
+    assigns=["doc._.imr_reviewer_specialties", "doc._.imr_reviewer_license_states"],
+    requires=["doc._.imr_section_bodies"],
+)
+def make_reviewer(nlp: Language, name: str):
+    return ReviewerCredentials(nlp, name)
+
+
+def parse_credentials(text: str, rules) -> dict[str, list[str]]:
+    """{field: values in text order}; rules are (field, pattern, split pattern)."""
+    hits: dict[str, list[tuple[int, str]]] = {}
+    for field, pattern, split in rules:
+        for m in pattern.finditer(text):
+            for part in split.split(m.group("value")):
+                part = part.strip(" .;,")
+                if part:
+                    hits.setdefault(field, []).append((m.start("value"), part))
+    out = {}
+    for field, found in hits.items():
+        values: list[str] = []
+        for _, value in sorted(found, key=lambda f: f[0]):
+            if value not in values:
+                values.append(value)
+        out[field] = values
+    return out
+
+
+class ReviewerCredentials(RuleComponent):
+    rules_file = "reviewer.jsonl"
+
+    def compile(self) -> None:
+        self._compiled = [
+            (r["field"], re.compile(r["pattern"]), re.compile(r["split"])) for r in self.rules
+        ]
+
+    def __call__(self, doc: Doc) -> Doc:
+        bounds = section_body(doc, "how_determination_made")
+        text = squash(doc.text[bounds[0] : bounds[1]]) if bounds else ""
+        found = parse_credentials(text, self._compiled)
+        doc._.imr_reviewer_specialties = found.get("specialties", [])
+        doc._.imr_reviewer_license_states = found.get("license_states", [])
+        return doc

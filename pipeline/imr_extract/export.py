@@ -1,0 +1,166 @@
+"""Docs to table rows: the one place that knows the output columns (a public contract).
+
+Add columns freely; never rename or drop one without a note in the README's changelog.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.tokens import Doc
+
+from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
+from imr_extract.components.header import HEADER_FIELDS
+from imr_extract.ingest import SourceDocument
+from imr_extract.normalize.text import squash
+
+DOCUMENT_COLUMNS = [
+    "doc_id",
+    "path",
+    "status",
+    "error",
+    *HEADER_FIELDS,
+    "reviewer_specialties",
+    "reviewer_license_states",
+    "patient_age",
+    "patient_sex",
+    "n_decisions",
+    "n_upheld",
+    "n_overturned",
+    "n_words",
+    # added after the first contract
+    "warnings",
+    "sha1",
+    "n_pages",
+    "n_chars",
+]
+
+DECISION_PART_COLUMNS = ["claims_administrator_guideline", "maximus_guideline", "rationale"]
+
+DECISION_COLUMNS = [
+    "doc_id",
+    "decision_index",
+    "item",
+    "outcome",
+    "partial",
+    "original_request",
+    *DECISION_PART_COLUMNS,
+    "start_char",
+    "end_char",
+    # added after the first contract
+    "authorized",
+]
+
+TABLES = {"documents": DOCUMENT_COLUMNS, "decisions": DECISION_COLUMNS}
+
+# Whole numbers that may be missing: pandas' nullable Int64, so CSVs show 48, not 48.0.
+INTEGER_COLUMNS = {
+    "patient_age",
+    "n_decisions",
+    "n_upheld",
+    "n_overturned",
+    "n_words",
+    "n_pages",
+    "n_chars",
+    "decision_index",
+    "start_char",
+    "end_char",
+}
+
+
+def frame(name: str, rows: list[dict[str, Any]]):
+    """The DataFrame of one table, with exactly its declared columns, in order."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=TABLES[name])
+    for col in INTEGER_COLUMNS.intersection(df.columns):
+        df[col] = df[col].astype("Int64")
+    return df
+
+
+SECTION_HEADINGS_MISSING = (
+    "not an IMR final determination letter: none of its section headings "
+    "(HOW THE IMR FINAL DETERMINATION WAS MADE, CLINICAL CASE SUMMARY, "
+    "IMR ISSUES, DECISIONS AND RATIONALES) was found"
+)
+
+
+def join_list(values: list[str] | None) -> str:
+    return ";".join(values or [])
+
+
+def letter_error(doc: Doc) -> str:
+    """Why an annotated text is not a usable letter, or '' when it is."""
+    bodies = doc._.imr_section_bodies or {}
+    if not any(name in bodies for name in ("how_determination_made", "decisions")):
+        return SECTION_HEADINGS_MISSING
+    if "decisions" not in bodies:
+        return "no 'IMR ISSUES, DECISIONS AND RATIONALES' section (truncated letter?)"
+    if not len(doc.spans.get(DECISIONS_KEY, [])):
+        return "no decisions found under 'IMR ISSUES, DECISIONS AND RATIONALES'"
+    return ""
+
+
+def error_rows(source: SourceDocument, error: str) -> dict[str, list[dict[str, Any]]]:
+    row = {col: None for col in DOCUMENT_COLUMNS}
+    row.update(
+        doc_id=source.doc_id,
+        path=source.path,
+        status="error",
+        error=error,
+        warnings=join_list(source.warnings),
+        sha1=source.sha1,
+        n_pages=source.n_pages,
+        n_decisions=0,
+        n_upheld=0,
+        n_overturned=0,
+    )
+    return {"documents": [row], "decisions": []}
+
+
+def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]]:
+    """All table rows of one annotated letter."""
+    decisions = list(doc.spans.get(DECISIONS_KEY, []))
+    error = letter_error(doc)
+    header = doc._.imr_header or {}
+    doc_row = {
+        "doc_id": source.doc_id,
+        "path": source.path,
+        "status": "error" if error else "ok",
+        "error": error,
+        **{name: header.get(name) for name in HEADER_FIELDS},
+        "reviewer_specialties": join_list(doc._.imr_reviewer_specialties),
+        "reviewer_license_states": join_list(doc._.imr_reviewer_license_states),
+        "patient_age": doc._.imr_patient_age,
+        "patient_sex": doc._.imr_patient_sex,
+        "n_decisions": len(decisions),
+        "n_upheld": sum(1 for d in decisions if d._.imr_outcome == "Upheld"),
+        "n_overturned": sum(1 for d in decisions if d._.imr_outcome == "Overturned"),
+        "n_words": len(doc.text.split()),
+        "warnings": join_list(source.warnings + (doc._.imr_warnings or [])),
+        "sha1": source.sha1,
+        "n_pages": source.n_pages,
+        "n_chars": len(doc.text),
+    }
+    parts: dict[int, dict[str, str]] = {}
+    for part in doc.spans.get(PARTS_KEY, []):
+        if part.label_ in DECISION_PART_COLUMNS:
+            parts.setdefault(part._.imr_decision_index, {})[part.label_] = squash(part.text)
+    decision_rows = []
+    for span in decisions:
+        index = span._.imr_decision_index
+        decision_rows.append(
+            {
+                "doc_id": source.doc_id,
+                "decision_index": index,
+                "item": span._.imr_item,
+                "outcome": span._.imr_outcome,
+                "partial": span._.imr_partial,
+                "original_request": span._.imr_original_request,
+                **{col: parts.get(index, {}).get(col) for col in DECISION_PART_COLUMNS},
+                "start_char": span.start_char,
+                "end_char": span.end_char,
+                "authorized": span._.imr_authorized,
+            }
+        )
+    return {"documents": [doc_row], "decisions": decision_rows}

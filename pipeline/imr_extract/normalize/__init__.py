@@ -1,0 +1,1 @@
+"""Pure parsing functions, testable without a pipeline."""

@@ -1,0 +1,69 @@
+"""Integration over ../shared/corpus (real letters; skipped when the corpus is absent)."""
+
+import pandas as pd
+import pytest
+
+from imr_extract.evaluate import evaluate
+from imr_extract.rules import read_jsonl
+from imr_extract.runner import run
+
+from conftest import ROOT
+
+GOLD = ROOT / "annotations" / "decisions.jsonl"
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["n_process=1", "n_process=2"])
+def corpus_run(request, corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp(f"corpus{request.param}")
+    result = run([corpus], out, n_process=request.param, progress=False)
+    return result, pd.read_csv(out / "documents.csv"), pd.read_csv(out / "decisions.csv")
+
+
+def test_every_letter_parses(corpus_run, corpus):
+    result, docs, _ = corpus_run
+    n_files = len(list((corpus / "seeds").glob("*.txt"))) + len(
+        list((corpus / "dwc-2016").glob("*.pdf"))
+    )
+    assert len(docs) == n_files
+    assert docs[docs.status != "ok"].empty, docs[docs.status != "ok"][["doc_id", "error"]]
+    pdfs = docs[docs.doc_id.str.startswith("CM")]
+    assert (pdfs.case_number == pdfs.doc_id).all()
+    assert pdfs.decision_date.notna().all() and pdfs.reviewer_specialties.notna().all()
+    assert (docs.n_decisions >= 1).all()
+    assert result.manifest["counts"]["ok"] == n_files
+
+
+def test_seed_decisions_match_gold(corpus_run):
+    _, _, decisions = corpus_run
+    seeds = decisions[~decisions.doc_id.str.startswith("CM")]
+    gold = [
+        (g["doc_id"], d["item"], d["outcome"])
+        for g in read_jsonl(GOLD)
+        if g["source"].startswith("seeds/")
+        for d in g["decisions"]
+    ]
+    assert len(gold) == 9
+    assert list(zip(seeds.doc_id, seeds["item"], seeds.outcome, strict=True)) == gold
+    scs = seeds[seeds["item"].str.contains("SPINAL CORD STIMULATOR")]
+    assert scs.outcome.tolist() == ["Overturned"]
+
+
+def test_gold_targets(corpus):
+    totals, misses = evaluate(GOLD, corpus)
+    all_ = totals["all"]
+    assert all_["outcome"][0] == all_["outcome"][1], misses
+    assert all_["decision count"][0] == all_["decision count"][1], misses
+    for field in (
+        "case_number",
+        "date_assigned",
+        "decision_date",
+        "date_of_injury",
+        "ur_denial_date",
+        "application_received",
+        "priority",
+        "reviewer_specialties",
+        "reviewer_license_states",
+    ):
+        ok, n = all_[field]
+        assert ok / n >= 0.99, (field, misses)
+    assert all_["item"][0] / all_["item"][1] >= 0.97, misses
