@@ -66,7 +66,7 @@ def test_encrypted_pdf(tmp_path, pdf_bytes):
     writer = pypdf.PdfWriter()
     for page in reader.pages:
         writer.add_page(page)
-    writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128")
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
     path = tmp_path / "locked.pdf"
     with open(path, "wb") as fh:
         writer.write(fh)
