@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from imr_extract.cli import main
-from imr_extract.export import DECISION_COLUMNS, DOCUMENT_COLUMNS
+from imr_extract.export import CITATION_COLUMNS, DECISION_COLUMNS, DOCUMENT_COLUMNS
 
 from conftest import FIXTURES, SAMPLES
 from pdfgen import SAMPLE_PAGES, make_pdf
@@ -49,6 +49,16 @@ def test_run_writes_the_contract_and_reports_bad_input(mixed_inputs, tmp_path, c
     decisions = pd.read_csv(out / "decisions.csv")
     assert list(docs.columns) == DOCUMENT_COLUMNS
     assert list(decisions.columns) == DECISION_COLUMNS
+    citations = pd.read_csv(out / "citations.csv")
+    assert list(citations.columns) == CITATION_COLUMNS
+    seed_cites = citations[citations.doc_id == "sample_2014_seed_style"]
+    assert seed_cites.pages.iloc[0] == ";".join(str(p) for p in range(74, 97))
+    seed = decisions[decisions.doc_id == "sample_2014_seed_style"].iloc[0]
+    assert (seed.maximus_guideline_family, seed.maximus_sections, seed.maximus_pages) == (
+        "MTUS",
+        "Opioids",
+        "76;77;78;79;80;91",
+    )
     status = dict(zip(docs.doc_id, docs.status, strict=True))
     errors = dict(zip(docs.doc_id, docs.error, strict=True))
     assert status == {
@@ -127,7 +137,7 @@ def test_parquet_matches_csv(tmp_path, capsys):
     out = tmp_path / "out"
     code, _ = run_cli([str(SAMPLES), "--out", str(out), "--format", "both"], capsys)
     assert code == 0
-    for table in ("documents", "decisions"):
+    for table in ("documents", "decisions", "citations"):
         from_csv = pd.read_csv(out / f"{table}.csv")
         from_parquet = pd.read_parquet(out / f"{table}.parquet")
         assert list(from_parquet.columns) == list(from_csv.columns)
@@ -147,5 +157,5 @@ def test_two_processes_give_the_same_tables(mixed_inputs, tmp_path, capsys):
             capsys,
         )
         outs.append(out)
-    for table in ("documents.csv", "decisions.csv"):
+    for table in ("documents.csv", "decisions.csv", "citations.csv"):
         assert (outs[0] / table).read_text() == (outs[1] / table).read_text()

@@ -10,6 +10,7 @@ from imr_extract.runner import run
 from conftest import ROOT
 
 GOLD = ROOT / "annotations" / "decisions.jsonl"
+GOLD_CITATIONS = ROOT / "annotations" / "citations.jsonl"
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["n_process=1", "n_process=2"])
@@ -48,8 +49,13 @@ def test_seed_decisions_match_gold(corpus_run):
     assert scs.outcome.tolist() == ["Overturned"]
 
 
-def test_gold_targets(corpus):
-    totals, misses = evaluate(GOLD, corpus)
+@pytest.fixture(scope="module")
+def scores(corpus):
+    return evaluate(GOLD, corpus, citations_path=GOLD_CITATIONS)
+
+
+def test_gold_targets(scores):
+    totals, misses = scores[0]
     all_ = totals["all"]
     assert all_["outcome"][0] == all_["outcome"][1], misses
     assert all_["decision count"][0] == all_["decision count"][1], misses
@@ -67,3 +73,25 @@ def test_gold_targets(corpus):
         ok, n = all_[field]
         assert ok / n >= 0.99, (field, misses)
     assert all_["item"][0] / all_["item"][1] >= 0.97, misses
+
+
+def test_citation_targets(scores):
+    totals, misses = scores[1]
+    all_ = totals["all"]
+    assert all_["pages"][0] / all_["pages"][1] >= 0.99, misses
+    for field in ("guideline_family", "guideline", "chapter", "section"):
+        ok, n = all_[field]
+        assert ok / n >= 0.98, (field, misses)
+    assert all_["pages"][1] >= 290  # the gold set is all there
+
+
+def test_citations_table(corpus_run):
+    result, _, decisions = corpus_run
+    citations = pd.read_csv(result.out_dir / "citations.csv")
+    assert set(citations.source) == {"claims_administrator", "maximus"}
+    assert set(citations.guideline_family) <= {"MTUS", "ODG", "ACOEM", "Non-MTUS other", "none"}
+    # every decision with a MAXIMUS guideline has at least one MAXIMUS citation row
+    keyed = citations[citations.source == "maximus"].groupby(["doc_id", "decision_index"]).size()
+    with_guideline = decisions[decisions.maximus_guideline.notna()]
+    assert len(keyed) == len(with_guideline)
+    assert decisions.maximus_guideline_family.notna().sum() == len(with_guideline)

@@ -14,6 +14,7 @@ from imr_extract.ingest import SourceDocument, read_documents
 
 # Import for registration: the factories must exist before a pipeline is built or loaded.
 from imr_extract.components import (  # noqa: F401  isort: skip
+    citations,
     decisions,
     header,
     patient,
@@ -21,7 +22,14 @@ from imr_extract.components import (  # noqa: F401  isort: skip
     sectionizer,
 )
 
-PIPELINE = ["imr_sectionizer", "imr_header", "imr_reviewer", "imr_patient", "imr_decisions"]
+PIPELINE = [
+    "imr_sectionizer",
+    "imr_header",
+    "imr_reviewer",
+    "imr_patient",
+    "imr_decisions",
+    "imr_citations",
+]
 
 
 def build_pipeline() -> Language:

@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score the pipeline against gold annotations")
     ev.add_argument("--gold", default="annotations/decisions.jsonl")
     ev.add_argument("--corpus", default="../shared/corpus")
+    ev.add_argument("--citations", default="annotations/citations.jsonl")
     ev.add_argument("--model", default=None)
     return parser
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "eval":
         from imr_extract.evaluate import main as eval_main
 
-        return eval_main(args.gold, args.corpus, args.model)
+        return eval_main(args.gold, args.corpus, args.model, args.citations)
     return 2
 
 

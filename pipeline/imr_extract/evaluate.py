@@ -1,4 +1,5 @@
-"""`make eval`: accuracy of decisions and header fields against annotations/decisions.jsonl.
+"""`make eval`: accuracy against the gold annotations: decisions and header fields
+(annotations/decisions.jsonl) and guideline citations (annotations/citations.jsonl).
 
 Gold letters are split into `dev` (rules were tuned on them) and `test` (held out); both are
 reported, and their union.
@@ -62,27 +63,82 @@ def score_letter(gold: dict, rows: dict) -> dict[str, list[bool]]:
     return results
 
 
-def evaluate(gold_path: str | Path, corpus: str | Path, model: str | None = None):
-    """{split: {check: (correct, total)}} plus the list of disagreements."""
+CITATION_CHECKS = ["guideline_family", "guideline", "edition", "chapter", "section", "pages"]
+GOLD_CITATION_KEYS = {"guideline_family": "family"}
+
+
+def _loose(value) -> str:
+    """Case and punctuation do not count when comparing titles and sections."""
+    return "".join(ch for ch in str(_norm(value) or "").lower() if ch.isalnum())
+
+
+def _pages(value) -> list[int]:
+    if isinstance(value, list):
+        return value
+    return [int(p) for p in str(_norm(value) or "").split(";") if p]
+
+
+def score_citations(gold_rows: list[dict], predicted: list[dict]) -> dict[str, list[bool]]:
+    """Citations compared in order within each (decision, source)."""
+    results: dict[str, list[bool]] = defaultdict(list)
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in predicted:
+        groups[(row["decision_index"], row["source"])].append(row)
+    gold_groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in gold_rows:
+        gold_groups[(row["decision_index"], row["source"])].append(row)
+    for key, golds in gold_groups.items():
+        preds = groups.get(key, [])
+        results["citations per guideline"].append(len(preds) == len(golds))
+        for i, g in enumerate(golds):
+            p = preds[i] if i < len(preds) else {}
+            for check in CITATION_CHECKS:
+                want, got = g.get(GOLD_CITATION_KEYS.get(check, check)), p.get(check)
+                if check == "pages":
+                    results[check].append(_pages(want) == _pages(got))
+                else:
+                    results[check].append(_loose(want) == _loose(got))
+    return results
+
+
+def _add(totals, misses, split: str, doc_id: str, results: dict[str, list[bool]]) -> None:
+    for check, outcomes in results.items():
+        for name in (split, "all"):
+            totals[name][check][0] += sum(outcomes)
+            totals[name][check][1] += len(outcomes)
+        if not all(outcomes):
+            misses.append((doc_id, check))
+
+
+def evaluate(
+    gold_path: str | Path,
+    corpus: str | Path,
+    model: str | None = None,
+    citations_path: str | Path | None = None,
+):
+    """({split: {check: [correct, total]}}, disagreements) for decisions and header fields,
+    and the same pair for citations when `citations_path` is given."""
     _init_worker(model, 10 * 1024 * 1024)
-    totals: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    misses = []
+
+    def table():
+        return defaultdict(lambda: defaultdict(lambda: [0, 0]))
+
+    totals, misses, cite_totals, cite_misses = table(), [], table(), []
+    gold_citations: dict[str, list[dict]] = defaultdict(list)
+    if citations_path and Path(citations_path).exists():
+        for row in read_jsonl(citations_path):
+            gold_citations[row["doc_id"]].append(row)
     for gold in read_jsonl(gold_path):
         rows, _, _ = process_file(Path(corpus) / gold["source"])
-        for check, outcomes in score_letter(gold, rows).items():
-            for split in (gold["split"], "all"):
-                totals[split][check][0] += sum(outcomes)
-                totals[split][check][1] += len(outcomes)
-            if not all(outcomes):
-                misses.append((gold["doc_id"], check))
-    return totals, misses
+        _add(totals, misses, gold["split"], gold["doc_id"], score_letter(gold, rows))
+        if gold["doc_id"] in gold_citations:
+            results = score_citations(gold_citations[gold["doc_id"]], rows["citations"])
+            _add(cite_totals, cite_misses, gold["split"], gold["doc_id"], results)
+    return (totals, misses), (cite_totals, cite_misses)
 
 
-def main(gold_path: str, corpus: str, model: str | None = None) -> int:
-    if not Path(corpus).is_dir():
-        print(f"corpus not found at {corpus}")
-        return 2
-    totals, misses = evaluate(gold_path, corpus, model)
+def print_table(title: str, totals, misses) -> None:
+    print(f"\n== {title}")
     splits = [s for s in ("dev", "test", "all") if s in totals]
     checks = list(totals["all"])
     print(f"{'check':26}" + "".join(f"{s:>22}" for s in splits))
@@ -93,7 +149,19 @@ def main(gold_path: str, corpus: str, model: str | None = None) -> int:
             cells.append(f"{ok / n:8.1%} ({ok:3d}/{n:3d})" if n else f"{'-':>20}")
         print(f"{check:26}" + "".join(f"{c:>22}" for c in cells))
     if misses:
-        print("\ndisagreements (doc_id: check):")
+        print("disagreements (doc_id: check):")
         for doc_id, check in misses:
             print(f"  {doc_id}: {check}")
+
+
+def main(
+    gold_path: str, corpus: str, model: str | None = None, citations_path: str | None = None
+) -> int:
+    if not Path(corpus).is_dir():
+        print(f"corpus not found at {corpus}")
+        return 2
+    decisions, citations = evaluate(gold_path, corpus, model, citations_path)
+    print_table("decisions and header fields (annotations/decisions.jsonl)", *decisions)
+    if citations[0]:
+        print_table("guideline citations (annotations/citations.jsonl)", *citations)
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from spacy.tokens import Doc
 
+from imr_extract.components.citations import CITATIONS_KEY
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.header import HEADER_FIELDS
 from imr_extract.ingest import SourceDocument
@@ -49,9 +50,34 @@ DECISION_COLUMNS = [
     "end_char",
     # added after the first contract
     "authorized",
+    "maximus_guideline_family",
+    "maximus_guidelines",
+    "maximus_sections",
+    "maximus_pages",
 ]
 
-TABLES = {"documents": DOCUMENT_COLUMNS, "decisions": DECISION_COLUMNS}
+CITATION_COLUMNS = [
+    "doc_id",
+    "decision_index",
+    "source",
+    "guideline_family",
+    "guideline",
+    "edition",
+    "chapter",
+    "section",
+    "pages",
+    "page_text",
+    "known_title",
+    "raw",
+    "start_char",
+    "end_char",
+]
+
+TABLES = {
+    "documents": DOCUMENT_COLUMNS,
+    "decisions": DECISION_COLUMNS,
+    "citations": CITATION_COLUMNS,
+}
 
 # Whole numbers that may be missing: pandas' nullable Int64, so CSVs show 48, not 48.0.
 INTEGER_COLUMNS = {
@@ -115,7 +141,7 @@ def error_rows(source: SourceDocument, error: str) -> dict[str, list[dict[str, A
         n_upheld=0,
         n_overturned=0,
     )
-    return {"documents": [row], "decisions": []}
+    return {"documents": [row], "decisions": [], "citations": []}
 
 
 def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]]:
@@ -146,6 +172,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
     for part in doc.spans.get(PARTS_KEY, []):
         if part.label_ in DECISION_PART_COLUMNS:
             parts.setdefault(part._.imr_decision_index, {})[part.label_] = squash(part.text)
+    citation_rows = citation_table_rows(doc, source.doc_id)
     decision_rows = []
     for span in decisions:
         index = span._.imr_decision_index
@@ -161,6 +188,59 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                 "start_char": span.start_char,
                 "end_char": span.end_char,
                 "authorized": span._.imr_authorized,
+                **maximus_summary([c for c in citation_rows if c["decision_index"] == index]),
             }
         )
-    return {"documents": [doc_row], "decisions": decision_rows}
+    return {"documents": [doc_row], "decisions": decision_rows, "citations": citation_rows}
+
+
+def _unique(values) -> list:
+    out = []
+    for value in values:
+        if value not in (None, "") and value not in out:
+            out.append(value)
+    return out
+
+
+def maximus_summary(citations: list[dict[str, Any]]) -> dict[str, str]:
+    """What the MAXIMUS reviewer cited, flattened onto the decision row (no join needed).
+    Sections written as 'A; B' count as two sections."""
+    mine = [c for c in citations if c["source"] == "maximus"]
+    sections = [part.strip() for c in mine for part in (c["section"] or "").split(";")]
+    pages = [int(p) for c in mine for p in (c["pages"] or "").split(";") if p]
+    return {
+        "maximus_guideline_family": join_list(_unique(c["guideline_family"] for c in mine)),
+        "maximus_guidelines": join_list(_unique(c["guideline"] for c in mine)),
+        "maximus_sections": join_list(_unique(sections)),
+        "maximus_pages": join_list([str(p) for p in _unique(pages)]),
+    }
+
+
+def citation_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
+    rows = []
+    for span in doc.spans.get(CITATIONS_KEY, []):
+        c = span._.imr_citation
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "decision_index": span._.imr_decision_index,
+                **{
+                    key: c[key]
+                    for key in (
+                        "source",
+                        "guideline_family",
+                        "guideline",
+                        "edition",
+                        "chapter",
+                        "section",
+                        "page_text",
+                        "known_title",
+                    )
+                },
+                "pages": join_list([str(p) for p in c["pages"]]),
+                "raw": c["raw"],
+                "start_char": span.start_char,
+                "end_char": span.end_char,
+            }
+        )
+    return rows

@@ -23,6 +23,9 @@ SPAN_EXTENSIONS = {
     "imr_partial": False,
     "imr_original_request": None,
     "imr_authorized": None,
+    # a GUIDELINE_CITATION's fields: source, guideline_family, guideline, edition, chapter,
+    # section, pages (list of int), page_text, known_title, raw
+    "imr_citation": None,
 }
 
 

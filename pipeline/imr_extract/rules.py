@@ -21,6 +21,18 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return rules
 
 
+def read_csv_rules(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a CSV rule file; lines starting with '#' (the source/date header) are skipped."""
+    import csv
+
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return list(csv.DictReader(line for line in lines if not line.startswith("#")))
+
+
+def read_rules(path: str | Path) -> list[dict[str, Any]]:
+    return read_csv_rules(path) if str(path).endswith(".csv") else read_jsonl(path)
+
+
 def write_jsonl(path: str | Path, rules: list[dict[str, Any]], header: dict[str, Any]) -> None:
     lines = [json.dumps(header, ensure_ascii=False)]
     lines += [json.dumps(rule, ensure_ascii=False) for rule in rules]
@@ -30,4 +42,4 @@ def write_jsonl(path: str | Path, rules: list[dict[str, Any]], header: dict[str,
 def packaged_rules(name: str) -> list[dict[str, Any]]:
     """Rules shipped with the package (used when building a pipeline, never at call time)."""
     with resources.as_file(resources.files("imr_extract.resources") / name) as path:
-        return read_jsonl(path)
+        return read_rules(path)

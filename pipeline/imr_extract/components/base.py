@@ -10,7 +10,7 @@ from spacy.language import Language
 from spacy.util import ensure_path
 
 from imr_extract.extensions import register_extensions
-from imr_extract.rules import packaged_rules, read_jsonl, write_jsonl
+from imr_extract.rules import packaged_rules, read_jsonl, read_rules, write_jsonl
 
 
 class RuleComponent:
@@ -33,7 +33,7 @@ class RuleComponent:
 
     def initialize(self, get_examples=None, *, nlp=None, rules_path: str | None = None) -> None:
         """Load rules from `rules_path` (a JSONL file of your own) or the packaged defaults."""
-        self.set_rules(read_jsonl(rules_path) if rules_path else packaged_rules(self.rules_file))
+        self.set_rules(read_rules(rules_path) if rules_path else packaged_rules(self.rules_file))
 
     def to_disk(self, path, *, exclude=()) -> None:
         path = ensure_path(path)

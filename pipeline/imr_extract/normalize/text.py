@@ -60,3 +60,23 @@ def normalize_text(raw: str, furniture: Iterable[dict] = ()) -> str:
 def squash(text: str) -> str:
     """One line, single spaces: how wrapped text goes into a CSV cell."""
     return " ".join(text.split())
+
+
+def squash_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`squash(text)` plus, for each of its characters, the offset it came from in `text`,
+    so that parsers can work on clean single-spaced text and still report true offsets."""
+    out: list[str] = []
+    offsets: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            pending_space = bool(out)
+            continue
+        if pending_space:
+            out.append(" ")
+            offsets.append(i - 1)
+            pending_space = False
+        out.append(ch)
+        offsets.append(i)
+    offsets.append(offsets[-1] + 1 if offsets else 0)  # the end position
+    return "".join(out), offsets
