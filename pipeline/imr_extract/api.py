@@ -14,10 +14,15 @@ from imr_extract.ingest import SourceDocument, read_documents
 
 # Import for registration: the factories must exist before a pipeline is built or loaded.
 from imr_extract.components import (  # noqa: F401  isort: skip
+    abbreviations,
     citations,
+    context,
     decisions,
+    entities,
     header,
+    lexicon,
     patient,
+    patterns,
     reviewer,
     sectionizer,
 )
@@ -29,6 +34,12 @@ PIPELINE = [
     "imr_patient",
     "imr_decisions",
     "imr_citations",
+    "imr_lexicon",
+    "imr_patterns",
+    "imr_abbreviations",
+    "imr_entities",
+    "sentencizer",
+    "imr_context",
 ]
 
 

@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", default="annotations/decisions.jsonl")
     ev.add_argument("--corpus", default="../shared/corpus")
     ev.add_argument("--citations", default="annotations/citations.jsonl")
+    ev.add_argument("--entities", default="annotations/entities.jsonl")
     ev.add_argument("--model", default=None)
     return parser
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "eval":
         from imr_extract.evaluate import main as eval_main
 
-        return eval_main(args.gold, args.corpus, args.model, args.citations)
+        return eval_main(args.gold, args.corpus, args.model, args.citations, args.entities)
     return 2
 
 

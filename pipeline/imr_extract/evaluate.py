@@ -155,7 +155,11 @@ def print_table(title: str, totals, misses) -> None:
 
 
 def main(
-    gold_path: str, corpus: str, model: str | None = None, citations_path: str | None = None
+    gold_path: str,
+    corpus: str,
+    model: str | None = None,
+    citations_path: str | None = None,
+    entities_path: str | None = None,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -164,4 +168,8 @@ def main(
     print_table("decisions and header fields (annotations/decisions.jsonl)", *decisions)
     if citations[0]:
         print_table("guideline citations (annotations/citations.jsonl)", *citations)
+    if entities_path and Path(entities_path).exists():
+        from imr_extract.evaluate_entities import evaluate_entities, print_report
+
+        print_report(*evaluate_entities(entities_path, corpus, gold_path, model))
     return 0

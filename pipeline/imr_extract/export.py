@@ -54,6 +54,41 @@ DECISION_COLUMNS = [
     "maximus_guidelines",
     "maximus_sections",
     "maximus_pages",
+    "item_type",
+    "ingredients",
+    "brand",
+    "drug_class",
+    "strength",
+    "quantity",
+    "quantity_unit",
+    "refills",
+    "frequency",
+]
+
+ENTITY_COLUMNS = [
+    "doc_id",
+    "entity_id",
+    "label",
+    "text",
+    "start_char",
+    "end_char",
+    "section",
+    "decision_index",
+    "normalized",
+    "negated",
+    "historical",
+    "hypothetical",
+    "uncertain",
+    "role",
+    "qualifier",
+    "related_entity_id",
+    # beyond the first entity contract
+    "decision_part",
+    "family",
+    "medication_status",
+    "brand",
+    "drug_class",
+    "item_type",
 ]
 
 CITATION_COLUMNS = [
@@ -77,6 +112,7 @@ TABLES = {
     "documents": DOCUMENT_COLUMNS,
     "decisions": DECISION_COLUMNS,
     "citations": CITATION_COLUMNS,
+    "entities": ENTITY_COLUMNS,
 }
 
 # Whole numbers that may be missing: pandas' nullable Int64, so CSVs show 48, not 48.0.
@@ -141,7 +177,7 @@ def error_rows(source: SourceDocument, error: str) -> dict[str, list[dict[str, A
         n_upheld=0,
         n_overturned=0,
     )
-    return {"documents": [row], "decisions": [], "citations": []}
+    return {"documents": [row], "decisions": [], "citations": [], "entities": []}
 
 
 def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]]:
@@ -173,6 +209,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         if part.label_ in DECISION_PART_COLUMNS:
             parts.setdefault(part._.imr_decision_index, {})[part.label_] = squash(part.text)
     citation_rows = citation_table_rows(doc, source.doc_id)
+    entity_rows = entity_table_rows(doc, source.doc_id)
     decision_rows = []
     for span in decisions:
         index = span._.imr_decision_index
@@ -189,9 +226,90 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                 "end_char": span.end_char,
                 "authorized": span._.imr_authorized,
                 **maximus_summary([c for c in citation_rows if c["decision_index"] == index]),
+                **item_summary(
+                    [
+                        e
+                        for e in entity_rows
+                        if e["decision_index"] == index and e["decision_part"] == "item"
+                    ]
+                ),
             }
         )
-    return {"documents": [doc_row], "decisions": decision_rows, "citations": citation_rows}
+    return {
+        "documents": [doc_row],
+        "decisions": decision_rows,
+        "citations": citation_rows,
+        "entities": entity_rows,
+    }
+
+
+def entity_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
+    rows = []
+    for i, ent in enumerate(doc.ents):
+        x = ent._
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "entity_id": i,
+                "label": ent.label_,
+                "text": squash(ent.text),
+                "start_char": ent.start_char,
+                "end_char": ent.end_char,
+                "section": x.imr_section,
+                "decision_index": x.imr_decision_index,
+                "normalized": x.imr_normalized,
+                "negated": x.imr_negated,
+                "historical": x.imr_historical,
+                "hypothetical": x.imr_hypothetical,
+                "uncertain": x.imr_uncertain,
+                "role": x.imr_role,
+                "qualifier": x.imr_qualifier,
+                "related_entity_id": x.imr_related,
+                "decision_part": x.imr_decision_part,
+                "family": x.imr_family,
+                "medication_status": x.imr_medication_status,
+                "brand": x.imr_brand,
+                "drug_class": x.imr_drug_class,
+                "item_type": x.imr_item_type,
+            }
+        )
+    return rows
+
+
+def item_summary(entities: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the disputed item is, from the entities of its item text: type, drug, dose."""
+    by_label: dict[str, list[dict]] = {}
+    for e in entities:
+        by_label.setdefault(e["label"], []).append(e)
+    meds = by_label.get("MEDICATION", [])
+    procedures = by_label.get("PROCEDURE", [])
+    if meds:
+        item_type = "drug"
+    elif procedures:
+        item_type = procedures[0]["item_type"] or "other"
+    else:
+        item_type = "other"
+    quantity = by_label.get("QUANTITY", [{}])[0].get("normalized")
+    number, unit = None, ""
+    if quantity and quantity != "unknown":
+        head, _, unit = quantity.partition(" ")
+        number = float(head)
+    first = {
+        label: (by_label.get(label) or [{}])[0].get("normalized")
+        for label in ("REFILLS", "FREQUENCY")
+    }
+    ingredients = [i for m in meds for i in (m["normalized"] or "").split(";")]
+    return {
+        "item_type": item_type,
+        "ingredients": join_list(_unique(ingredients)),
+        "brand": join_list(_unique(m["brand"] for m in meds)),
+        "drug_class": join_list(_unique(m["drug_class"] for m in meds)),
+        "strength": join_list(_unique(e["normalized"] for e in by_label.get("STRENGTH", []))),
+        "quantity": number,
+        "quantity_unit": unit or None,
+        "refills": int(first["REFILLS"]) if first["REFILLS"] else None,
+        "frequency": first["FREQUENCY"],
+    }
 
 
 def _unique(values) -> list:
@@ -232,11 +350,11 @@ def citation_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
                         "guideline",
                         "edition",
                         "chapter",
-                        "section",
                         "page_text",
                         "known_title",
                     )
                 },
+                "section": c["guideline_section"],
                 "pages": join_list([str(p) for p in c["pages"]]),
                 "raw": c["raw"],
                 "start_char": span.start_char,

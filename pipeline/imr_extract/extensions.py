@@ -14,6 +14,8 @@ DOC_EXTENSIONS = {
     "imr_patient_age": None,
     "imr_patient_sex": None,
     "imr_warnings": None,
+    # [[short_start, short_end, long_start, long_end], ...] from scispaCy's abbreviation detector
+    "imr_abbreviations": None,
 }
 
 SPAN_EXTENSIONS = {
@@ -24,8 +26,24 @@ SPAN_EXTENSIONS = {
     "imr_original_request": None,
     "imr_authorized": None,
     # a GUIDELINE_CITATION's fields: source, guideline_family, guideline, edition, chapter,
-    # section, pages (list of int), page_text, known_title, raw
+    # guideline_section, pages (list of int), page_text, known_title, raw
     "imr_citation": None,
+    # entities (doc.ents): where they are, their normalised value and context
+    "imr_section": None,
+    "imr_decision_part": None,
+    "imr_normalized": None,
+    "imr_brand": None,
+    "imr_drug_class": None,
+    "imr_item_type": None,
+    "imr_role": None,
+    "imr_qualifier": None,
+    "imr_related": None,  # index in doc.ents of the medication a dose part belongs to
+    "imr_negated": False,
+    "imr_historical": False,
+    "imr_hypothetical": False,
+    "imr_uncertain": False,
+    "imr_family": False,
+    "imr_medication_status": None,  # requested / taking
 }
 
 

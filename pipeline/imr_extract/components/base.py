@@ -46,10 +46,10 @@ class RuleComponent:
         return self
 
     def to_bytes(self, *, exclude=()) -> bytes:
-        return srsly.msgpack_dumps({"rules": self.rules})
+        return srsly.json_dumps({"rules": self.rules}).encode()  # not msgpack: medspaCy hooks it
 
     def from_bytes(self, data: bytes, *, exclude=()) -> RuleComponent:
-        self.set_rules(srsly.msgpack_loads(data)["rules"])
+        self.set_rules(srsly.json_loads(data)["rules"])
         return self
 
 

@@ -69,7 +69,8 @@ class GuidelineCitations(RuleComponent):
                     "guideline": c.guideline,
                     "edition": c.edition,
                     "chapter": c.chapter,
-                    "section": c.section,
+                    # not "section": medspaCy's msgpack hook decodes any dict with that key
+                    "guideline_section": c.section,
                     "pages": c.pages,
                     "page_text": c.page_text,
                     "known_title": c.known_title,

@@ -12,7 +12,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, SpanGroup
 
 from imr_extract.components.base import RuleComponent, section_body
-from imr_extract.normalize.text import squash
+from imr_extract.normalize.text import squash_with_offsets
 
 DECISIONS_KEY = "imr_decisions"
 PARTS_KEY = "imr_decision_parts"
@@ -34,6 +34,8 @@ class Decision:
     original_request: str | None = None
     authorized: str | None = None
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # item (for a partial approval: the remaining portion), original_request, authorized
+    item_parts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,13 +134,23 @@ def _partial_start_in_line(text: str, start: int, item_end: int, rules: Decision
     return start + cut[-1] if cut else start
 
 
-def _parse_item(raw: str, rules: DecisionRules) -> tuple[str, bool, str | None, str | None]:
-    text = squash(raw)
+def _parse_item(raw: str, base: int, rules: DecisionRules):
+    """(item, partial, original request, authorized, {part: (start, end)}) of an item block.
+    For a partial approval the item part is the remaining portion only."""
+    text, offsets = squash_with_offsets(raw)
     for form in rules.partial_forms:
         m = form.match(text)
         if m:
-            return m.group("item"), True, m.group("original"), m.group("authorized")
-    return text, False, None, None
+            spans = {
+                name: (base + offsets[m.start(group)], base + offsets[m.end(group) - 1] + 1)
+                for name, group in (
+                    ("item", "item"),
+                    ("original_request", "original"),
+                    ("authorized", "authorized"),
+                )
+            }
+            return m.group("item"), True, m.group("original"), m.group("authorized"), spans
+    return text, False, None, None, {}
 
 
 def find_decisions(text: str, start: int, end: int, rules: DecisionRules) -> list[Decision]:
@@ -154,7 +166,8 @@ def find_decisions(text: str, start: int, end: int, rules: DecisionRules) -> lis
     for outcome_line, outcome, last, item_end in closes:
         first = _item_first_line(text, lines, last, floor, rules)
         item_start = _partial_start_in_line(text, lines[first][0], item_end, rules)
-        item, partial, original, authorized = _parse_item(text[item_start:item_end], rules)
+        raw = text[item_start:item_end]
+        item, partial, original, authorized, spans = _parse_item(raw, item_start, rules)
         decisions.append(
             Decision(
                 index=len(decisions),
@@ -167,6 +180,7 @@ def find_decisions(text: str, start: int, end: int, rules: DecisionRules) -> lis
                 partial=partial,
                 original_request=original,
                 authorized=authorized,
+                item_parts=spans or {"item": (item_start, item_end)},
             )
         )
         floor = outcome_line + 1
@@ -224,7 +238,7 @@ class DecisionSplitter(RuleComponent):
             span._.imr_original_request = d.original_request
             span._.imr_authorized = d.authorized
             decisions.append(span)
-            for label, (s, e) in [("item", (d.item_start, d.item_end)), *d.parts.items()]:
+            for label, (s, e) in [*d.item_parts.items(), *d.parts.items()]:
                 part = doc.char_span(s, e, label=label, alignment_mode="expand")
                 part._.imr_decision_index = d.index
                 parts.append(part)

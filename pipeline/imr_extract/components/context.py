@@ -1,0 +1,76 @@
+"""Negated, historical, hypothetical, uncertain, family and requested/taking, medspaCy-style.
+
+medspaCy's ConText does the matching with our rules (resources/context_rules.jsonl); its
+findings are copied onto our `imr_` attributes. Decision words ("not medically necessary",
+"non-certified", "UR denied") are PSEUDO rules: they never negate the clinical entity.
+"""
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from imr_extract.components.base import RuleComponent
+
+CATEGORY_ATTRS = {
+    "NEGATED_EXISTENCE": ("imr_negated", True),
+    "HISTORICAL": ("imr_historical", True),
+    "HYPOTHETICAL": ("imr_hypothetical", True),
+    "POSSIBLE_EXISTENCE": ("imr_uncertain", True),
+    "FAMILY": ("imr_family", True),
+    "REQUESTED": ("imr_medication_status", "requested"),
+    "TAKING": ("imr_medication_status", "taking"),
+}
+TARGET_LABELS = {"MEDICATION", "DIAGNOSIS", "PROCEDURE"}
+
+
+def _quiet_medspacy() -> None:
+    """medspaCy's modules log through loguru (PyRuSH logs every token at DEBUG): silence them."""
+    from loguru import logger
+
+    for name in ("medspacy", "PyRuSH", "PyFastNER", "quicksectx"):
+        logger.disable(name)
+
+
+@Language.factory("imr_context", assigns=["doc.ents"], requires=["doc.ents", "token.is_sent_start"])
+def make_context(nlp: Language, name: str):
+    return EntityContext(nlp, name)
+
+
+class EntityContext(RuleComponent):
+    rules_file = "context_rules.jsonl"
+
+    def compile(self) -> None:
+        _quiet_medspacy()
+        from medspacy.context import ConText, ConTextRule
+
+        span_attrs = {cat: {} for cat in CATEGORY_ATTRS}
+        self._context = ConText(
+            self.nlp,
+            name=f"{self.name}_medspacy",
+            rules=None,
+            span_attrs=span_attrs,
+            allowed_types=TARGET_LABELS,
+        )
+        rules = []
+        for rule in self.rules:
+            kwargs = {k: v for k, v in rule.items() if k in ("pattern", "max_scope")}
+            if rule.get("allowed_types"):
+                kwargs["allowed_types"] = set(rule["allowed_types"])
+            rules.append(
+                ConTextRule(
+                    rule["literal"], rule["category"], direction=rule["direction"], **kwargs
+                )
+            )
+        self._context.add(rules)
+
+    def __call__(self, doc: Doc) -> Doc:
+        self._context(doc)
+        graph = doc._.context_graph
+        for target, modifier in graph.edges:
+            attr, value = CATEGORY_ATTRS.get(modifier.category, (None, None))
+            if attr:
+                setattr(target._, attr, value)
+        for ent in doc.ents:
+            if ent.label_ == "MEDICATION" and ent._.imr_decision_part == "item":
+                ent._.imr_medication_status = "requested"
+        doc._.context_graph = None  # medspaCy's graph holds Spans: not serialisable
+        return doc

@@ -1,0 +1,232 @@
+"""From candidates to entities: resolve overlaps, normalise values, link each entity to its
+section, decision and (for dose parts) medication.
+
+Rules for what a candidate needs to be kept and how dates get a role are data
+(resources/entity_patterns.jsonl `needs`, resources/date_roles.jsonl).
+"""
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from imr_extract.components.base import RuleComponent
+from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
+from imr_extract.components.lexicon import SEP
+from imr_extract.components.lexicon import SPAN_KEY as LEXICON_KEY
+from imr_extract.components.patterns import SPAN_KEY as PATTERNS_KEY
+from imr_extract.components.sectionizer import SPAN_KEY as SECTIONS_KEY
+from imr_extract.normalize.dates import parse_date
+from imr_extract.normalize.values import (
+    normalize_pain,
+    normalize_quantity,
+    normalize_refills,
+    normalize_strength,
+)
+
+DOSE_LABELS = ("STRENGTH", "QUANTITY", "REFILLS", "FREQUENCY", "FORM", "DAY_SUPPLY")
+RELATE_BEFORE = 60  # a dose part belongs to the medication just before it on its line...
+RELATE_AFTER = 25  # ...or, failing that, just after it
+
+
+@Language.factory(
+    "imr_entities",
+    assigns=["doc.ents"],
+    requires=["doc.spans"],
+)
+def make_entities(nlp: Language, name: str):
+    return EntityResolver(nlp, name)
+
+
+def _qualifier(text: str, start: int, end: int) -> str | None:
+    """with/without medication, at best/worst, current: the words right after or before a score."""
+    after = text[end : end + 45].lower()
+    before = text[max(0, start - 45) : start].lower()
+    m = re.match(
+        r"[\s,]*(?:\(|pain\s+)?(without|with|at best|at worst|at its worst|at its best)\b", after
+    )
+    if m:
+        word = m.group(1)
+    else:
+        m = re.search(r"(without|with|at best|at worst|currently|current|today)[^.;]*$", before)
+        word = m.group(1) if m and not re.search(r"\d+\s*/\s*10", before[m.end(1) :]) else ""
+    if word == "without":
+        return "without_medication"
+    if word == "with":
+        return (
+            "with_medication" if re.search(r"medicat|meds|norco|opioid", after + before) else None
+        )
+    if "best" in word:
+        return "at_best"
+    if "worst" in word:
+        return "at_worst"
+    if word in ("currently", "current", "today"):
+        return "current"
+    return None
+
+
+class EntityResolver(RuleComponent):
+    rules_file = "date_roles.jsonl"
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        super().__init__(nlp, name)
+        self.window = 60
+
+    def compile(self) -> None:
+        self._roles = [(r["role"], re.compile(r["pattern"], re.IGNORECASE)) for r in self.rules]
+
+    def _date_role(self, text: str, start: int, section: str) -> str | None:
+        if section == "header":
+            return "header"
+        before = text[max(0, start - self.window) : start]
+        for role, pattern in self._roles:
+            if pattern.search(before):
+                return role
+        return None
+
+    def __call__(self, doc: Doc) -> Doc:
+        lexicon = self.nlp.get_pipe("imr_lexicon") if "imr_lexicon" in self.nlp.pipe_names else None
+        patterns = self.nlp.get_pipe("imr_patterns")
+        candidates = list(doc.spans.get(LEXICON_KEY, []))
+        meds = [s for s in candidates if s.label_ == "MEDICATION"]
+        med_ends = {s.end for s in meds}
+        for span in doc.spans.get(PATTERNS_KEY, []):
+            rule = patterns.by_name[span.kb_id_]
+            if rule.get("needs") == "after_medication":
+                prev = span.start
+                while prev > 0 and doc[prev - 1].is_space:
+                    prev -= 1
+                if prev not in med_ends:
+                    continue
+            if span.label_ == "DATE" and not parse_date(_flat_date(span.text)):
+                continue
+            candidates.append(span)
+        candidates += _short_forms(doc, candidates)
+        doc.ents = filter_spans(candidates)
+        self._annotate(doc, lexicon, patterns)
+        return doc
+
+    def _annotate(self, doc: Doc, lexicon, patterns) -> None:
+        sections = [(s.start_char, s.end_char, s.label_) for s in doc.spans.get(SECTIONS_KEY, [])]
+        decisions = [
+            (d.start_char, d.end_char, d._.imr_decision_index)
+            for d in doc.spans.get(DECISIONS_KEY, [])
+        ]
+        parts = [(p.start_char, p.end_char, p.label_) for p in doc.spans.get(PARTS_KEY, [])]
+        text = doc.text
+        ents = list(doc.ents)
+        for ent in ents:
+            start = ent.start_char
+            ent._.imr_section = next((n for s, e, n in sections if s <= start < e), None)
+            ent._.imr_decision_index = next((n for s, e, n in decisions if s <= start < e), None)
+            ent._.imr_decision_part = next((n for s, e, n in parts if s <= start < e), None)
+            label = ent.label_
+            if label in ("MEDICATION", "DIAGNOSIS", "PROCEDURE") and ent.kb_id_ and lexicon:
+                entry = lexicon.entries.get(ent.kb_id_)
+                if entry is None:  # an ICD code from a pattern
+                    ent._.imr_normalized = ent.text
+                elif label == "MEDICATION":
+                    ent._.imr_normalized = ";".join(entry["ingredients"])
+                    ent._.imr_brand = entry.get("brand")
+                    ent._.imr_drug_class = entry.get("drug_class")
+                elif label == "DIAGNOSIS":
+                    extra = [t.lower_ for t in ent[: len(ent) - len(entry["key"].split(SEP))]]
+                    sites = [w for w in extra if w not in ("left", "right", "bilateral")]
+                    ent._.imr_normalized = " ".join([*sites, entry["normalized"]])
+                else:
+                    ent._.imr_normalized = entry["term"].lower()
+                    ent._.imr_item_type = entry.get("item_type")
+            elif label == "STRENGTH":
+                ent._.imr_normalized = normalize_strength(ent.text)
+            elif label == "QUANTITY":
+                ent._.imr_normalized = normalize_quantity(ent.text)[0]
+            elif label == "REFILLS":
+                ent._.imr_normalized = normalize_refills(ent.text)
+            elif label == "DATE":
+                ent._.imr_normalized = parse_date(_flat_date(ent.text))
+                ent._.imr_role = self._date_role(text, start, ent._.imr_section)
+            elif label == "PAIN_SCORE":
+                ent._.imr_normalized = normalize_pain(ent.text)[0]
+                ent._.imr_qualifier = _qualifier(text, start, ent.end_char)
+            else:
+                ent._.imr_normalized = " ".join(ent.text.split()).lower()
+        self._relate(doc)
+
+    @staticmethod
+    def _relate(doc: Doc) -> None:
+        """Attach dose parts to their medication; a percentage or a release form with no
+        medication beside it is not a dose ("36 to 56% of users", "seen in the ER")."""
+        ents = list(doc.ents)
+        related = {
+            i: _related_medication(doc.text, ents, i)
+            for i, e in enumerate(ents)
+            if e.label_ in DOSE_LABELS
+        }
+        orphans = {
+            i
+            for i, r in related.items()
+            if r is None and (ents[i].label_ == "FORM" or "%" in ents[i].text)
+        }
+        if orphans:
+            doc.ents = [e for i, e in enumerate(ents) if i not in orphans]
+            ents = list(doc.ents)
+            related = {
+                i: _related_medication(doc.text, ents, i)
+                for i, e in enumerate(ents)
+                if e.label_ in DOSE_LABELS
+            }
+        for i, medication in related.items():
+            ents[i]._.imr_related = medication
+
+
+def _short_forms(doc: Doc, candidates) -> list:
+    """Occurrences of an abbreviation whose long form is a lexicon entity take its label and
+    entry: "complex regional pain syndrome (CRPS) ... the CRPS" tags both CRPS."""
+    out = []
+    for short_start, short_end, long_start, long_end in doc._.imr_abbreviations or []:
+        inside = [
+            c
+            for c in candidates
+            if c.kb_id_
+            and long_start <= c.start_char
+            and c.end_char <= long_end
+            and c.label_ in ("DIAGNOSIS", "PROCEDURE", "MEDICATION")
+        ]
+        if not inside:
+            continue
+        source = max(inside, key=len)
+        short = doc.text[short_start:short_end]
+        for token in doc:
+            if token.text == short:
+                span = doc[token.i : token.i + 1]
+                out.append(
+                    Span(doc, span.start, span.end, label=source.label_, kb_id=source.kb_id_)
+                )
+    return out
+
+
+def _flat_date(text: str) -> str:
+    return re.sub(r"\s+", "", text) if re.match(r"^\d", text) else " ".join(text.split())
+
+
+def _related_medication(text: str, ents, i: int) -> int | None:
+    """Index of the medication a dose part belongs to: the closest before it on the same line
+    (no other medication between), else the closest after it on the same line."""
+    ent = ents[i]
+    line_start = text.rfind("\n", 0, ent.start_char) + 1
+    line_end = text.find("\n", ent.end_char)
+    line_end = len(text) if line_end < 0 else line_end
+    for j in range(i - 1, -1, -1):
+        other = ents[j]
+        if other.end_char < max(line_start, ent.start_char - RELATE_BEFORE):
+            break
+        if other.label_ == "MEDICATION":
+            return j
+    for j in range(i + 1, len(ents)):
+        other = ents[j]
+        if other.start_char > min(line_end, ent.end_char + RELATE_AFTER):
+            break
+        if other.label_ == "MEDICATION":
+            return j
+    return None

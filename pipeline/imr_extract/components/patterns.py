@@ -1,0 +1,46 @@
+"""Regular-expression rules (resources/entity_patterns.jsonl): doses, dates, pain scores, ICD codes.
+
+Candidates go to `doc.spans["imr_patterns"]`, kb_id_ naming the rule; `imr_entities` decides.
+"""
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, SpanGroup
+
+from imr_extract.components.base import RuleComponent
+
+SPAN_KEY = "imr_patterns"
+
+
+@Language.factory("imr_patterns", default_config={"span_key": SPAN_KEY}, assigns=["doc.spans"])
+def make_patterns(nlp: Language, name: str, span_key: str):
+    return PatternMatcher(nlp, name, span_key)
+
+
+class PatternMatcher(RuleComponent):
+    rules_file = "entity_patterns.jsonl"
+
+    def __init__(self, nlp, name, span_key: str = SPAN_KEY):
+        super().__init__(nlp, name)
+        self.span_key = span_key
+
+    def compile(self) -> None:
+        self._compiled = [
+            (r, re.compile(r["pattern"], 0 if r.get("case") else re.IGNORECASE)) for r in self.rules
+        ]
+        self.by_name = {r["name"]: r for r in self.rules}
+
+    def match(self, text: str) -> list[tuple[int, int, dict]]:
+        return [(m.start(), m.end(), rule) for rule, p in self._compiled for m in p.finditer(text)]
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = []
+        for start, end, rule in self.match(doc.text):
+            span = doc.char_span(
+                start, end, label=rule["label"], kb_id=rule["name"], alignment_mode="expand"
+            )
+            if span is not None:  # inside a token ("10mg/1ml" is one): the whole token
+                spans.append(span)
+        doc.spans[self.span_key] = SpanGroup(doc, name=self.span_key, spans=spans)
+        return doc

@@ -1,0 +1,144 @@
+"""Entity accuracy against annotations/entities.jsonl: precision/recall/F1 per label (exact and
+overlap match), normalised values, context attributes and decision linking."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from imr_extract.rules import read_jsonl
+from imr_extract.runner import _init_worker, process_file
+
+# the labels of the annotation guide; PROCEDURE, FORM and DAY_SUPPLY are not annotated
+ANNOTATED_LABELS = {
+    "MEDICATION",
+    "STRENGTH",
+    "QUANTITY",
+    "REFILLS",
+    "FREQUENCY",
+    "DATE",
+    "PAIN_SCORE",
+    "DIAGNOSIS",
+}
+NORMALIZED_LABELS = ("MEDICATION", "STRENGTH", "QUANTITY", "REFILLS", "DATE", "PAIN_SCORE")
+CONTEXT_LABELS = ("MEDICATION", "DIAGNOSIS")
+CONTEXT_ATTRS = ("negated", "historical", "hypothetical")
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    return a["start"] < b["end_char"] and b["start_char"] < a["end"]
+
+
+def _same_value(label: str, gold, predicted) -> bool:
+    if gold is None:
+        return True  # the annotator left no value: nothing to check
+    g, p = str(gold).lower().strip(), str(predicted or "").lower().strip()
+    if label == "MEDICATION":
+        return set(g.split(";")) == set(p.split(";"))
+    return " ".join(g.split()) == " ".join(p.split())
+
+
+def gold_decision_starts(text: str, decisions: list[dict]) -> list[int]:
+    """Where each gold decision's item starts, found in the text independently of the pipeline."""
+    starts, pos = [], max(text.find("IMR ISSUES"), 0)
+    for d in decisions:
+        anchor = (
+            d["original_request"] if d.get("partial") and d.get("original_request") else d["item"]
+        )
+        pattern = r"\s+".join(re.escape(w) for w in anchor.split())
+        m = re.compile(pattern).search(text, pos)
+        if not m:
+            return []
+        starts.append(m.start())
+        pos = m.end()
+    return starts
+
+
+def score_letter(gold: dict, predicted: list[dict], text: str, decision_starts: list[int]):
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    checks: dict[str, list[bool]] = defaultdict(list)
+    gold_ents = gold["entities"]
+    preds = [p for p in predicted if p["label"] in ANNOTATED_LABELS]
+    for g in gold_ents:
+        if text[g["start"] : g["end"]] != g["text"]:
+            checks["gold offsets valid"].append(False)
+            continue
+        checks["gold offsets valid"].append(True)
+        same = [p for p in preds if p["label"] == g["label"]]
+        exact = next(
+            (p for p in same if p["start_char"] == g["start"] and p["end_char"] == g["end"]), None
+        )
+        overlap = exact or next((p for p in same if _overlaps(g, p)), None)
+        counts[g["label"]]["gold"] += 1
+        counts[g["label"]]["exact"] += bool(exact)
+        counts[g["label"]]["overlap"] += bool(overlap)
+        if overlap is None:
+            continue
+        if g["label"] in NORMALIZED_LABELS and g.get("normalized") is not None:
+            checks[f"{g['label']} value"].append(
+                _same_value(g["label"], g["normalized"], overlap["normalized"])
+            )
+        if g["label"] in CONTEXT_LABELS:
+            for attr in CONTEXT_ATTRS:
+                checks[f"{attr} ({g['label']})"].append(bool(g.get(attr)) == bool(overlap[attr]))
+        if g["label"] == "PAIN_SCORE":
+            checks["PAIN_SCORE qualifier"].append(
+                (g.get("qualifier") or None) == (overlap["qualifier"] or None)
+            )
+        if decision_starts and g["start"] >= decision_starts[0]:
+            want = max(i for i, s in enumerate(decision_starts) if s <= g["start"])
+            checks["decision linking"].append(overlap["decision_index"] == want)
+    for p in preds:
+        counts[p["label"]]["predicted"] += 1
+        counts[p["label"]]["predicted_exact"] += any(
+            g["label"] == p["label"] and g["start"] == p["start_char"] and g["end"] == p["end_char"]
+            for g in gold_ents
+        )
+        counts[p["label"]]["predicted_overlap"] += any(
+            g["label"] == p["label"] and _overlaps(g, p) for g in gold_ents
+        )
+    return counts, checks
+
+
+def evaluate_entities(gold_path, corpus, decisions_path, model=None):
+    _init_worker(model, 10 * 1024 * 1024)
+    decisions = {g["doc_id"]: g["decisions"] for g in read_jsonl(decisions_path)}
+    counts = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    checks = defaultdict(lambda: defaultdict(list))
+    for gold in read_jsonl(gold_path):
+        rows, text, _ = process_file(Path(corpus) / gold["source"])
+        starts = gold_decision_starts(text, decisions.get(gold["doc_id"], []))
+        c, k = score_letter(gold, rows["entities"], text, starts)
+        for split in (gold["split"], "all"):
+            for label, values in c.items():
+                for key, n in values.items():
+                    counts[split][label][key] += n
+            for name, outcomes in k.items():
+                checks[split][name].extend(outcomes)
+    return counts, checks
+
+
+def _prf(c: dict[str, int], kind: str) -> tuple[float, float, float]:
+    recall = c[kind] / c["gold"] if c["gold"] else 0.0
+    precision = c[f"predicted_{kind}"] / c["predicted"] if c["predicted"] else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def print_report(counts, checks) -> None:
+    for split in [s for s in ("dev", "test", "all") if s in counts]:
+        print(f"\n== entities, {split} split")
+        print(f"{'label':12}{'gold':>6}{'pred':>6}   exact P / R / F1        overlap P / R / F1")
+        for label in sorted(counts[split]):
+            c = counts[split][label]
+            if not c["gold"]:
+                continue
+            ex, ov = _prf(c, "exact"), _prf(c, "overlap")
+            exact = " / ".join(f"{x:.3f}" for x in ex)
+            overlap = " / ".join(f"{x:.3f}" for x in ov)
+            print(f"{label:12}{c['gold']:6d}{c['predicted']:6d}   {exact}    {overlap}")
+        for name, outcomes in sorted(checks[split].items()):
+            if outcomes:
+                ok, n = sum(outcomes), len(outcomes)
+                print(f"  {name:32} {ok / n:7.1%} ({ok}/{n})")
