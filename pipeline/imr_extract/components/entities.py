@@ -39,42 +39,67 @@ def make_entities(nlp: Language, name: str):
     return EntityResolver(nlp, name)
 
 
+_MEDS = r"(?:the\s+|her\s+|his\s+|pain\s+)?(?:medications?|meds|medicine|opioids?|analgesics?)"
+
+
 def _qualifier(text: str, start: int, end: int) -> str | None:
-    """with/without medication, at best/worst, current: the words right after or before a score."""
-    after = text[end : end + 45].lower()
-    before = text[max(0, start - 45) : start].lower()
-    m = re.match(
-        r"[\s,]*(?:\(|pain\s+)?(without|with|at best|at worst|at its worst|at its best)\b", after
+    """with/without medication, at best/worst, current: from the words right after a score
+    ("8/10 without and 4/10 with medications") or right before it ("with medication 5/10")."""
+    after = " ".join(text[end : end + 60].lower().split())
+    before = " ".join(text[max(0, start - 50) : start].lower().split())
+    m = re.match(r"[\s,(]*(without|with)\b(.*)", after)
+    if m and re.search(rf"\b{_MEDS}", m.group(2)[:40]):
+        return f"{m.group(1)}_medication"
+    m = re.search(
+        rf"\b(without|with)\s+{_MEDS}\s*(?:use\s+|of\s+|at\s+|is\s+|was\s+|to\s+)?$", before
     )
     if m:
-        word = m.group(1)
-    else:
-        m = re.search(r"(without|with|at best|at worst|currently|current|today)[^.;]*$", before)
-        word = m.group(1) if m and not re.search(r"\d+\s*/\s*10", before[m.end(1) :]) else ""
-    if word == "without":
-        return "without_medication"
-    if word == "with":
-        return (
-            "with_medication" if re.search(r"medicat|meds|norco|opioid", after + before) else None
-        )
-    if "best" in word:
+        return f"{m.group(1)}_medication"
+    if re.match(r"[\s,(]*at (?:its )?best", after) or re.search(
+        r"at (?:its )?best\s*(?:of\s+|is\s+)?$", before
+    ):
         return "at_best"
-    if "worst" in word:
+    if re.match(r"[\s,(]*at (?:its )?worst", after) or re.search(
+        r"at (?:its )?worst\s*(?:of\s+|is\s+)?$", before
+    ):
         return "at_worst"
-    if word in ("currently", "current", "today"):
+    if re.search(r"\b(?:currently|current(?:ly)? rated|today|now)\b[^.;]{0,25}$", before):
         return "current"
     return None
 
 
 class EntityResolver(RuleComponent):
+    """Rules: date roles (date_roles.jsonl) and candidate filters (entity_filters.jsonl)."""
+
     rules_file = "date_roles.jsonl"
+    filters_file = "entity_filters.jsonl"
 
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(nlp, name)
         self.window = 60
 
+    def initialize(self, get_examples=None, *, nlp=None, rules_path=None, filters_path=None):
+        from imr_extract.rules import packaged_rules, read_rules
+
+        roles = read_rules(rules_path) if rules_path else packaged_rules(self.rules_file)
+        filters = read_rules(filters_path) if filters_path else packaged_rules(self.filters_file)
+        self.set_rules(roles + filters)
+
     def compile(self) -> None:
-        self._roles = [(r["role"], re.compile(r["pattern"], re.IGNORECASE)) for r in self.rules]
+        self._roles = [
+            (r["role"], re.compile(r["pattern"], re.IGNORECASE)) for r in self.rules if "role" in r
+        ]
+        self._after = [(r["label"], re.compile(r["after"])) for r in self.rules if "after" in r]
+        self._inside = {(r["label"], r["inside"]) for r in self.rules if "inside" in r}
+
+    def _filtered(self, doc: Doc, span, citations: list[tuple[int, int]]) -> bool:
+        if any(
+            label == span.label_ and p.match(doc.text, span.end_char) for label, p in self._after
+        ):
+            return True
+        if (span.label_, "GUIDELINE_CITATION") in self._inside:
+            return any(s <= span.start_char < e for s, e in citations)
+        return False
 
     def _date_role(self, text: str, start: int, section: str) -> str | None:
         if section == "header":
@@ -103,6 +128,8 @@ class EntityResolver(RuleComponent):
                 continue
             candidates.append(span)
         candidates += _short_forms(doc, candidates)
+        citations = [(c.start_char, c.end_char) for c in doc.spans.get("imr_citations", [])]
+        candidates = [c for c in candidates if not self._filtered(doc, c, citations)]
         doc.ents = filter_spans(candidates)
         self._annotate(doc, lexicon, patterns)
         return doc

@@ -35,7 +35,7 @@ class LexiconMatcher(RuleComponent):
         self.entries: dict[str, dict] = {}
         self._first: set[str] = set()
         self._max_len = 1
-        self._modifiers: set[str] = set()
+        self._modifiers: dict[str, str] = {}
 
     def initialize(self, get_examples=None, *, nlp=None, rules_path=None):
         """Supplement first (it wins over the base dictionary), then diagnoses and procedures."""
@@ -44,7 +44,12 @@ class LexiconMatcher(RuleComponent):
             rules += base_entries()
         for row in packaged_rules("diagnoses.csv"):
             rules.append(
-                {"term": row["term"], "label": "DIAGNOSIS", "normalized": row["normalized"]}
+                {
+                    "term": row["term"],
+                    "label": "DIAGNOSIS",
+                    "normalized": row["normalized"],
+                    "requires_site": row.get("requires_site") == "yes",
+                }
             )
         for row in packaged_rules("procedures.csv"):
             rules.append({"term": row["term"], "label": "PROCEDURE", "item_type": row["item_type"]})
@@ -58,15 +63,19 @@ class LexiconMatcher(RuleComponent):
 
     def compile(self) -> None:
         self.entries = {}
-        self._modifiers = set()
+        self._modifiers = {}
         for rule in self.rules:
             if rule["label"] == "MODIFIER":
-                self._modifiers.add(rule["term"].lower())
+                self._modifiers[rule["term"].lower()] = rule["kind"]
                 continue
-            key = rule.get("key") or SEP.join(t.lower_ for t in self.nlp.make_doc(rule["term"]))
+            key = rule.get("key") or SEP.join(
+                t.lower_ for t in self.nlp.make_doc(rule["term"]) if not t.is_space
+            )
             rule["key"] = key
             # the first rule for a key wins: the reviewed supplement before the base dictionary
             self.entries.setdefault(f"{rule['label']}{SEP}{key}", rule)
+            if rule["label"] == "DIAGNOSIS" and not key.endswith("s"):
+                self.entries.setdefault(f"DIAGNOSIS{SEP}{key}s", rule)  # "labral tears"
         keys = [k.split(SEP)[1:] for k in self.entries]
         self._first = {k[0] for k in keys}
         self._max_len = max((len(k) for k in keys), default=1)
@@ -76,8 +85,10 @@ class LexiconMatcher(RuleComponent):
         return self.entries[span.kb_id_]
 
     def match(self, doc: Doc) -> list[tuple[int, int, str]]:
-        """(start, end, entry key) for the longest entry starting at each token."""
-        lower = [t.lower_ for t in doc]
+        """(start, end, entry key) for the longest entry starting at each token; line breaks
+        inside a name ("carpal\ntunnel syndrome") do not stop it."""
+        words = [t for t in doc if not t.is_space]
+        lower = [t.lower_ for t in words]
         found = []
         i = 0
         while i < len(lower):
@@ -95,8 +106,9 @@ class LexiconMatcher(RuleComponent):
                 if hit:
                     break
             if hit:
-                found.append(hit)
-                i = hit[1]
+                start, end, key = hit
+                found.append((words[start].i, words[end - 1].i + 1, key))
+                i = end
             else:
                 i += 1
         return found
@@ -106,8 +118,16 @@ class LexiconMatcher(RuleComponent):
         for start, end, key in self.match(doc):
             label = key.split(SEP, 1)[0]
             if label == "DIAGNOSIS":  # "right shoulder contusion": side and site words belong to it
-                while start > 0 and doc[start - 1].lower_ in self._modifiers:
+                sites = 0
+                while start > 0 and (
+                    doc[start - 1].lower_ in self._modifiers or doc[start - 1].is_space
+                ):
                     start -= 1
+                    sites += self._modifiers.get(doc[start].lower_) == "site"
+                while doc[start].is_space:
+                    start += 1
+                if self.entries[key].get("requires_site") and not sites:
+                    continue  # "pain" alone is not a diagnosis; "lumbar pain" is
             spans.append(Span(doc, start, end, label=label, kb_id=key))
         doc.spans[self.span_key] = SpanGroup(doc, name=self.span_key, spans=spans)
         return doc

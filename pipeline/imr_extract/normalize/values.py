@@ -47,6 +47,8 @@ def normalize_strength(text: str) -> str:
     unit = _unit(m.group(2)) if m.group(2) else ""
     if per:
         return f"{_fmt(numbers[0])} mg/{_unit(per.group(1))}"
+    if not unit and len(numbers) > 1:
+        unit = "mg"  # "Norco 10/325": combination strengths without a unit are milligrams
     if len(numbers) == 2 and "-" in m.group(1) and "/" not in m.group(1):
         return f"{_fmt(numbers[0])}-{_fmt(numbers[1])} {unit}".strip()
     return " + ".join(f"{_fmt(n)} {unit}".strip() for n in numbers)
