@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from imr_extract.cli import main
-from imr_extract.export import CITATION_COLUMNS, DECISION_COLUMNS, DOCUMENT_COLUMNS
+from imr_extract.export import (
+    CITATION_COLUMNS,
+    DECISION_COLUMNS,
+    DOCUMENT_COLUMNS,
+    ENTITY_COLUMNS,
+)
 
 from conftest import FIXTURES, SAMPLES
 from pdfgen import SAMPLE_PAGES, make_pdf
@@ -59,6 +64,30 @@ def test_run_writes_the_contract_and_reports_bad_input(mixed_inputs, tmp_path, c
         "Opioids",
         "76;77;78;79;80;91",
     )
+    entities = pd.read_csv(out / "entities.csv")
+    assert list(entities.columns) == ENTITY_COLUMNS
+    first = decisions[decisions.doc_id == "CM16-9900001"].iloc[0]
+    assert (first.item_type, first.ingredients, first.drug_class, first.strength) == (
+        "drug",
+        "flurbiprofen;baclofen;lidocaine",
+        "NSAID;muscle relaxant;topical analgesic",
+        "20 %;5 %;4 %",
+    )
+    assert (first.quantity, first.quantity_unit) == (180, "g")
+    seed_flexeril = decisions[decisions.doc_id == "sample_2014_seed_style"].iloc[1]
+    assert (seed_flexeril.refills, seed_flexeril.brand) == (2, "Flexeril")
+    injection = decisions[decisions.doc_id == "sample_2014_seed_style"].iloc[2]
+    assert injection.item_type == "injection"
+    norco = entities[(entities.doc_id == "sample_2014_seed_style") & (entities.text == "Norco")]
+    assert norco.iloc[0].normalized == "hydrocodone;acetaminophen"
+    strength = entities[
+        (entities.doc_id == "sample_2014_seed_style") & (entities.label == "STRENGTH")
+    ]
+    related = entities[
+        (entities.doc_id == "sample_2014_seed_style")
+        & (entities.entity_id == strength.iloc[0].related_entity_id)
+    ]
+    assert (strength.iloc[0].text, related.iloc[0].text) == ("10/325mg", "Norco")
     status = dict(zip(docs.doc_id, docs.status, strict=True))
     errors = dict(zip(docs.doc_id, docs.error, strict=True))
     assert status == {
@@ -137,7 +166,7 @@ def test_parquet_matches_csv(tmp_path, capsys):
     out = tmp_path / "out"
     code, _ = run_cli([str(SAMPLES), "--out", str(out), "--format", "both"], capsys)
     assert code == 0
-    for table in ("documents", "decisions", "citations"):
+    for table in ("documents", "decisions", "citations", "entities"):
         from_csv = pd.read_csv(out / f"{table}.csv")
         from_parquet = pd.read_parquet(out / f"{table}.parquet")
         assert list(from_parquet.columns) == list(from_csv.columns)
@@ -157,5 +186,5 @@ def test_two_processes_give_the_same_tables(mixed_inputs, tmp_path, capsys):
             capsys,
         )
         outs.append(out)
-    for table in ("documents.csv", "decisions.csv", "citations.csv"):
+    for table in ("documents.csv", "decisions.csv", "citations.csv", "entities.csv"):
         assert (outs[0] / table).read_text() == (outs[1] / table).read_text()

@@ -110,11 +110,10 @@ def test_user_rules_file_extends_a_component(tmp_path):
 
 
 def test_to_frames_has_exactly_the_csv_columns(nlp):
-    from imr_extract.export import CITATION_COLUMNS, DECISION_COLUMNS, DOCUMENT_COLUMNS
+    from imr_extract.export import TABLES
 
     sources = list(imr_extract.read_corpus([SAMPLES]))
     frames = imr_extract.to_frames(imr_extract.pipe_documents(nlp, sources))
-    assert list(frames["documents"].columns) == DOCUMENT_COLUMNS
-    assert list(frames["decisions"].columns) == DECISION_COLUMNS
-    assert list(frames["citations"].columns) == CITATION_COLUMNS
+    for name, columns in TABLES.items():
+        assert list(frames[name].columns) == columns
     assert len(frames["documents"]) == 3 and len(frames["decisions"]) == 9

@@ -57,9 +57,52 @@ def build_pipeline() -> Language:
 
 
 def load(path: str | Path | None = None) -> Language:
-    """The pipeline saved at `path` (a directory that `spacy.load` opens), or a fresh build."""
+    """The pipeline saved at `path` (a directory that `spacy.load` opens), or the one built
+    from the packaged rules (built once, then loaded from the cache: see `cached_pipeline`)."""
     register_extensions()
-    return spacy.load(path) if path else build_pipeline()
+    return spacy.load(path) if path else spacy.load(cached_pipeline())
+
+
+def _rules_fingerprint() -> str:
+    """Changes whenever a rule file, this package or the base drug dictionary changes."""
+    import hashlib
+    from importlib import resources
+    from importlib.metadata import version
+
+    digest = hashlib.sha1(_version().encode())
+    digest.update(version("drug-named-entity-recognition").encode())
+    folder = resources.files("imr_extract.resources")
+    for item in sorted(folder.iterdir(), key=lambda f: f.name):
+        if item.name.endswith((".jsonl", ".csv")):
+            digest.update(item.name.encode() + item.read_bytes())
+    for module in sorted(Path(__file__).parent.glob("components/*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_pipeline() -> Path:
+    """Directory of the pipeline built from the packaged rules, under $IMR_EXTRACT_CACHE
+    (default ~/.cache/imr-extract). Building takes ~10 s (tokenising the drug dictionary);
+    loading the built directory takes ~3 s, once per process."""
+    import os
+    import shutil
+    import tempfile
+
+    root = Path(os.environ.get("IMR_EXTRACT_CACHE", Path.home() / ".cache" / "imr-extract"))
+    target = root / f"imr_pipeline-{_rules_fingerprint()}"
+    if (target / "meta.json").exists():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    try:
+        build_pipeline().to_disk(tmp)
+        os.replace(tmp, target)  # atomic; a parallel builder that lost the race just cleans up
+    except OSError:
+        if not (target / "meta.json").exists():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
 
 
 def read_corpus(paths: Iterable[str | Path], **kwargs) -> Iterator[SourceDocument]:

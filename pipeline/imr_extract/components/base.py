@@ -53,6 +53,20 @@ class RuleComponent:
         return self
 
 
+TEXT_CACHE = "imr_text_cache"
+
+
+def doc_text(doc) -> str:
+    """doc.text, kept while the pipeline runs: spaCy rebuilds it from the tokens on every access
+    (about 1 ms a letter), and every component needs it. `imr_context`, the last component,
+    drops the copy so that it is not serialised with the Doc."""
+    text = doc.user_data.get(TEXT_CACHE)
+    if text is None:
+        text = doc.text
+        doc.user_data[TEXT_CACHE] = text
+    return text
+
+
 def section_body(doc, name: str) -> tuple[int, int] | None:
     bodies = doc._.imr_section_bodies or {}
     bounds = bodies.get(name)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, SpanGroup
 
-from imr_extract.components.base import RuleComponent, section_body
+from imr_extract.components.base import RuleComponent, doc_text, section_body
 from imr_extract.normalize.text import squash_with_offsets
 
 DECISIONS_KEY = "imr_decisions"
@@ -227,7 +227,7 @@ class DecisionSplitter(RuleComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         bounds = section_body(doc, "decisions")
-        found = find_decisions(doc.text, *bounds, self._rules) if bounds else []
+        found = find_decisions(doc_text(doc), *bounds, self._rules) if bounds else []
         decisions, parts = [], []
         for d in found:
             span = doc.char_span(d.start, d.end, label=d.outcome, alignment_mode="expand")

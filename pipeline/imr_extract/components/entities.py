@@ -8,10 +8,10 @@ Rules for what a candidate needs to be kept and how dates get a role are data
 import re
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from spacy.util import filter_spans
 
-from imr_extract.components.base import RuleComponent
+from imr_extract.components.base import RuleComponent, doc_text
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.lexicon import SEP
 from imr_extract.components.lexicon import SPAN_KEY as LEXICON_KEY
@@ -92,10 +92,8 @@ class EntityResolver(RuleComponent):
         self._after = [(r["label"], re.compile(r["after"])) for r in self.rules if "after" in r]
         self._inside = {(r["label"], r["inside"]) for r in self.rules if "inside" in r}
 
-    def _filtered(self, doc: Doc, span, citations: list[tuple[int, int]]) -> bool:
-        if any(
-            label == span.label_ and p.match(doc.text, span.end_char) for label, p in self._after
-        ):
+    def _filtered(self, text: str, span, citations: list[tuple[int, int]]) -> bool:
+        if any(label == span.label_ and p.match(text, span.end_char) for label, p in self._after):
             return True
         if (span.label_, "GUIDELINE_CITATION") in self._inside:
             return any(s <= span.start_char < e for s, e in citations)
@@ -127,21 +125,22 @@ class EntityResolver(RuleComponent):
             if span.label_ == "DATE" and not parse_date(_flat_date(span.text)):
                 continue
             candidates.append(span)
-        candidates += _short_forms(doc, candidates)
+        text = doc_text(doc)
+        candidates += _short_forms(doc, text, candidates)
         citations = [(c.start_char, c.end_char) for c in doc.spans.get("imr_citations", [])]
-        candidates = [c for c in candidates if not self._filtered(doc, c, citations)]
+        candidates = [c for c in candidates if not self._filtered(text, c, citations)]
         doc.ents = filter_spans(candidates)
-        self._annotate(doc, lexicon, patterns)
+        self._annotate(doc, text, lexicon)
+        self._relate(doc, text)
         return doc
 
-    def _annotate(self, doc: Doc, lexicon, patterns) -> None:
+    def _annotate(self, doc: Doc, text: str, lexicon) -> None:
         sections = [(s.start_char, s.end_char, s.label_) for s in doc.spans.get(SECTIONS_KEY, [])]
         decisions = [
             (d.start_char, d.end_char, d._.imr_decision_index)
             for d in doc.spans.get(DECISIONS_KEY, [])
         ]
         parts = [(p.start_char, p.end_char, p.label_) for p in doc.spans.get(PARTS_KEY, [])]
-        text = doc.text
         ents = list(doc.ents)
         for ent in ents:
             start = ent.start_char
@@ -158,7 +157,8 @@ class EntityResolver(RuleComponent):
                     ent._.imr_brand = entry.get("brand")
                     ent._.imr_drug_class = entry.get("drug_class")
                 elif label == "DIAGNOSIS":
-                    extra = [t.lower_ for t in ent[: len(ent) - len(entry["key"].split(SEP))]]
+                    words = [t.lower_ for t in ent if not t.is_space]
+                    extra = words[: len(words) - len(entry["key"].split(SEP))]
                     sites = [w for w in extra if w not in ("left", "right", "bilateral")]
                     ent._.imr_normalized = " ".join([*sites, entry["normalized"]])
                 else:
@@ -178,15 +178,14 @@ class EntityResolver(RuleComponent):
                 ent._.imr_qualifier = _qualifier(text, start, ent.end_char)
             else:
                 ent._.imr_normalized = " ".join(ent.text.split()).lower()
-        self._relate(doc)
 
     @staticmethod
-    def _relate(doc: Doc) -> None:
+    def _relate(doc: Doc, text: str) -> None:
         """Attach dose parts to their medication; a percentage or a release form with no
         medication beside it is not a dose ("36 to 56% of users", "seen in the ER")."""
         ents = list(doc.ents)
         related = {
-            i: _related_medication(doc.text, ents, i)
+            i: _related_medication(text, ents, i)
             for i, e in enumerate(ents)
             if e.label_ in DOSE_LABELS
         }
@@ -199,7 +198,7 @@ class EntityResolver(RuleComponent):
             doc.ents = [e for i, e in enumerate(ents) if i not in orphans]
             ents = list(doc.ents)
             related = {
-                i: _related_medication(doc.text, ents, i)
+                i: _related_medication(text, ents, i)
                 for i, e in enumerate(ents)
                 if e.label_ in DOSE_LABELS
             }
@@ -207,11 +206,14 @@ class EntityResolver(RuleComponent):
             ents[i]._.imr_related = medication
 
 
-def _short_forms(doc: Doc, candidates) -> list:
+def _short_forms(doc: Doc, text: str, candidates) -> list:
     """Occurrences of an abbreviation whose long form is a lexicon entity take its label and
     entry: "complex regional pain syndrome (CRPS) ... the CRPS" tags both CRPS."""
-    out = []
+    out, done = [], set()
     for short_start, short_end, long_start, long_end in doc._.imr_abbreviations or []:
+        short = text[short_start:short_end]
+        if short in done:
+            continue
         inside = [
             c
             for c in candidates
@@ -223,13 +225,11 @@ def _short_forms(doc: Doc, candidates) -> list:
         if not inside:
             continue
         source = max(inside, key=len)
-        short = doc.text[short_start:short_end]
-        for token in doc:
-            if token.text == short:
-                span = doc[token.i : token.i + 1]
-                out.append(
-                    Span(doc, span.start, span.end, label=source.label_, kb_id=source.kb_id_)
-                )
+        done.add(short)
+        for m in re.finditer(rf"(?<!\w){re.escape(short)}(?!\w)", text):
+            span = doc.char_span(m.start(), m.end(), label=source.label_, kb_id=source.kb_id_)
+            if span is not None:
+                out.append(span)
     return out
 
 

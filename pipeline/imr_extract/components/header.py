@@ -5,7 +5,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_extract.components.base import RuleComponent, section_body
+from imr_extract.components.base import RuleComponent, doc_text, section_body
 from imr_extract.components.sectionizer import HEADER_SECTION
 from imr_extract.normalize.dates import parse_date
 
@@ -52,6 +52,6 @@ class HeaderFields(RuleComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         bounds = section_body(doc, HEADER_SECTION)
-        text = doc.text[bounds[0] : bounds[1]] if bounds else ""
+        text = doc_text(doc)[bounds[0] : bounds[1]] if bounds else ""
         doc._.imr_header = parse_header(text, self._compiled)
         return doc

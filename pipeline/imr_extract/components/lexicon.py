@@ -5,7 +5,9 @@ of the base drug dictionary, where a PhraseMatcher takes seconds to build per pr
 Matches go to `doc.spans["imr_lexicon"]`, each span's kb_id_ naming its lexicon entry.
 """
 
+from spacy.attrs import IS_SPACE, LOWER
 from spacy.language import Language
+from spacy.strings import hash_string
 from spacy.tokens import Doc, Span, SpanGroup
 
 from imr_extract.components.base import RuleComponent
@@ -33,8 +35,6 @@ class LexiconMatcher(RuleComponent):
         self.span_key = span_key
         self.base_drug_lexicon = base_drug_lexicon
         self.entries: dict[str, dict] = {}
-        self._first: set[str] = set()
-        self._max_len = 1
         self._modifiers: dict[str, str] = {}
 
     def initialize(self, get_examples=None, *, nlp=None, rules_path=None):
@@ -76,40 +76,40 @@ class LexiconMatcher(RuleComponent):
             self.entries.setdefault(f"{rule['label']}{SEP}{key}", rule)
             if rule["label"] == "DIAGNOSIS" and not key.endswith("s"):
                 self.entries.setdefault(f"DIAGNOSIS{SEP}{key}s", rule)  # "labral tears"
-        keys = [k.split(SEP)[1:] for k in self.entries]
-        self._first = {k[0] for k in keys}
-        self._max_len = max((len(k) for k in keys), default=1)
-        self._labels = sorted({r["label"] for r in self.rules if r["label"] != "MODIFIER"})
+        # index by the hashes of the lowercase words, as Doc.to_array([LOWER]) gives them;
+        # medications before diagnoses before procedures when one name is in several lexicons
+        self._index: dict[tuple[int, ...], str] = {}
+        lengths: dict[int, set[int]] = {}
+        for entry_key in self.entries:
+            words = entry_key.split(SEP)[1:]
+            hashes = tuple(hash_string(w) for w in words)
+            self._index.setdefault(hashes, entry_key)
+            lengths.setdefault(hashes[0], set()).add(len(hashes))
+        self._lengths = {first: sorted(n, reverse=True) for first, n in lengths.items()}
 
     def entry(self, span) -> dict:
         return self.entries[span.kb_id_]
 
     def match(self, doc: Doc) -> list[tuple[int, int, str]]:
-        """(start, end, entry key) for the longest entry starting at each token; line breaks
+        """(start, end, entry key) for the longest entry starting at each word; line breaks
         inside a name ("carpal\ntunnel syndrome") do not stop it."""
-        words = [t for t in doc if not t.is_space]
-        lower = [t.lower_ for t in words]
+        if not len(doc):
+            return []
+        array = doc.to_array([LOWER, IS_SPACE])
+        positions = [i for i, space in enumerate(array[:, 1].tolist()) if not space]
+        lower = array[positions, 0].tolist()
         found = []
-        i = 0
-        while i < len(lower):
-            if lower[i] not in self._first:
-                i += 1
-                continue
+        i, n_words = 0, len(lower)
+        while i < n_words:
             hit = None
-            for n in range(min(self._max_len, len(lower) - i), 0, -1):
-                joined = SEP.join(lower[i : i + n])
-                for label in self._labels:
-                    key = f"{label}{SEP}{joined}"
-                    if key in self.entries:
-                        hit = (i, i + n, key)
+            for n in self._lengths.get(lower[i], ()):
+                if i + n <= n_words:
+                    hit = self._index.get(tuple(lower[i : i + n]))
+                    if hit:
+                        found.append((positions[i], positions[i + n - 1] + 1, hit))
+                        i += n
                         break
-                if hit:
-                    break
-            if hit:
-                start, end, key = hit
-                found.append((words[start].i, words[end - 1].i + 1, key))
-                i = end
-            else:
+            if not hit:
                 i += 1
         return found
 

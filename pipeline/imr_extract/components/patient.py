@@ -5,7 +5,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_extract.components.base import RuleComponent, section_body
+from imr_extract.components.base import RuleComponent, doc_text, section_body
 from imr_extract.normalize.text import squash
 
 SEX_CODES = {"male": "M", "man": "M", "gentleman": "M", "female": "F", "woman": "F", "lady": "F"}
@@ -41,6 +41,6 @@ class PatientFacts(RuleComponent):
     def __call__(self, doc: Doc) -> Doc:
         bounds = section_body(doc, "clinical_case_summary")
         if bounds:
-            text = squash(doc.text[bounds[0] : bounds[1]])
+            text = squash(doc_text(doc)[bounds[0] : bounds[1]])
             doc._.imr_patient_age, doc._.imr_patient_sex = parse_patient(text, self._patterns)
         return doc

@@ -8,7 +8,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, SpanGroup
 
-from imr_extract.components.base import RuleComponent
+from imr_extract.components.base import RuleComponent, doc_text
 
 SPAN_KEY = "imr_patterns"
 
@@ -32,11 +32,20 @@ class PatternMatcher(RuleComponent):
         self.by_name = {r["name"]: r for r in self.rules}
 
     def match(self, text: str) -> list[tuple[int, int, dict]]:
-        return [(m.start(), m.end(), rule) for rule, p in self._compiled for m in p.finditer(text)]
+        """All matches of all rules; a rule with `requires` (lowercase strings) runs only on a
+        text that contains one of them, which skips most rules on most letters."""
+        lowered = text.lower()
+        found = []
+        for rule, pattern in self._compiled:
+            needed = rule.get("requires")
+            if needed and not any(word in lowered for word in needed):
+                continue
+            found.extend((m.start(), m.end(), rule) for m in pattern.finditer(text))
+        return found
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
-        for start, end, rule in self.match(doc.text):
+        for start, end, rule in self.match(doc_text(doc)):
             span = doc.char_span(
                 start, end, label=rule["label"], kb_id=rule["name"], alignment_mode="expand"
             )

@@ -9,7 +9,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_extract.components.base import RuleComponent, section_body
+from imr_extract.components.base import RuleComponent, doc_text, section_body
 from imr_extract.normalize.text import squash
 
 
@@ -51,7 +51,7 @@ class ReviewerCredentials(RuleComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         bounds = section_body(doc, "how_determination_made")
-        text = squash(doc.text[bounds[0] : bounds[1]]) if bounds else ""
+        text = squash(doc_text(doc)[bounds[0] : bounds[1]]) if bounds else ""
         found = parse_credentials(text, self._compiled)
         doc._.imr_reviewer_specialties = found.get("specialties", [])
         doc._.imr_reviewer_license_states = found.get("license_states", [])

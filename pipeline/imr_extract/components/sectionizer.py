@@ -9,7 +9,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, SpanGroup
 
-from imr_extract.components.base import RuleComponent
+from imr_extract.components.base import RuleComponent, doc_text
 
 SPAN_KEY = "imr_sections"
 HEADER_SECTION = "header"
@@ -46,11 +46,12 @@ class Sectionizer(RuleComponent):
         return found
 
     def __call__(self, doc: Doc) -> Doc:
-        headings = self.match(doc.text)
+        text = doc_text(doc)
+        headings = self.match(text)
         bodies: dict[str, list[int]] = {}
         spans = []
-        starts = [h[1] for h in headings] + [len(doc.text)]
-        if headings and doc.text[: headings[0][1]].strip():
+        starts = [h[1] for h in headings] + [len(text)]
+        if headings and text[: headings[0][1]].strip():
             bodies[HEADER_SECTION] = [0, headings[0][1]]
             spans.append((HEADER_SECTION, 0, headings[0][1]))
         for (section, start, body_start), end in zip(headings, starts[1:], strict=True):
