@@ -26,6 +26,18 @@ def _parser() -> argparse.ArgumentParser:
         help="files larger than this are reported as errors",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish a run that was stopped: only documents not done (or changed)",
+    )
+    run.add_argument("--backend", choices=["local", "dask"], default="local")
+    run.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (default: a LocalCluster of --n-process workers)",
+    )
+    run.add_argument("--batch-size", type=int, default=64, help="documents per part (default 64)")
 
     build = sub.add_parser("build", help="write the pipeline directory that spacy.load() opens")
     build.add_argument("out", help="directory to write, e.g. models/imr_pipeline")
@@ -42,17 +54,25 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
-        from imr_extract.runner import run
+        from imr_extract.runner import RunExistsError, run
 
-        result = run(
-            args.inputs,
-            args.out,
-            n_process=args.n_process,
-            fmt=args.format,
-            model=args.model,
-            max_bytes=args.max_bytes,
-            progress=not args.quiet,
-        )
+        try:
+            result = run(
+                args.inputs,
+                args.out,
+                n_process=args.n_process,
+                fmt=args.format,
+                model=args.model,
+                max_bytes=args.max_bytes,
+                progress=not args.quiet,
+                resume=args.resume,
+                backend=args.backend,
+                scheduler=args.scheduler,
+                batch_size=args.batch_size,
+            )
+        except RunExistsError as exc:
+            print(f"imr-extract: {exc}", file=sys.stderr)
+            return 2
         counts = result.manifest["counts"]
         print(
             f"{counts['documents']} documents: {counts['ok']} ok, {counts['error']} error; "

@@ -116,6 +116,8 @@ TABLES = {
 }
 
 # Whole numbers that may be missing: pandas' nullable Int64, so CSVs show 48, not 48.0.
+# Column types, the same in every table and every part of a run (nullable, so a missing value
+# stays missing): whole numbers print as 48, not 48.0; the rest are text.
 INTEGER_COLUMNS = {
     "patient_age",
     "n_decisions",
@@ -127,17 +129,38 @@ INTEGER_COLUMNS = {
     "decision_index",
     "start_char",
     "end_char",
+    "entity_id",
+    "related_entity_id",
+    "refills",
+}
+FLOAT_COLUMNS = {"quantity"}
+BOOLEAN_COLUMNS = {
+    "partial",
+    "known_title",
+    "negated",
+    "historical",
+    "hypothetical",
+    "uncertain",
+    "family",
 }
 
 
+def column_dtype(column: str) -> str:
+    if column in INTEGER_COLUMNS:
+        return "Int64"
+    if column in FLOAT_COLUMNS:
+        return "Float64"
+    if column in BOOLEAN_COLUMNS:
+        return "boolean"
+    return "string"
+
+
 def frame(name: str, rows: list[dict[str, Any]]):
-    """The DataFrame of one table, with exactly its declared columns, in order."""
+    """The DataFrame of one table, with exactly its declared columns, in order and typed."""
     import pandas as pd
 
     df = pd.DataFrame(rows, columns=TABLES[name])
-    for col in INTEGER_COLUMNS.intersection(df.columns):
-        df[col] = df[col].astype("Int64")
-    return df
+    return df.astype({col: column_dtype(col) for col in df.columns})
 
 
 SECTION_HEADINGS_MISSING = (

@@ -1,27 +1,38 @@
-"""A corpus run: files in, tables and a manifest out, one bad document never stopping the rest."""
+"""A corpus run: files in, tables and a manifest out, streaming, parallel and resumable.
+
+Documents go through in batches; each batch becomes one part (see `store.py`) and its journal
+lines. Memory does not grow with the corpus, a killed run resumes where it stopped
+(`resume=True`), and one bad document never stops the rest.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
-import os
 import platform
 import sys
-import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from imr_extract.export import TABLES, doc_rows, error_rows, frame
-from imr_extract.ingest import DEFAULT_MAX_BYTES, find_inputs, read_document
+from imr_extract.export import TABLES, doc_rows, error_rows
+from imr_extract.ingest import DEFAULT_MAX_BYTES, SourceDocument, find_inputs, read_document
 from imr_extract.rules import packaged_rules
+from imr_extract.store import RunStore, atomic_write
 
 FORMATS = ("csv", "parquet", "both")
+BACKENDS = ("local", "dask")
+DEFAULT_BATCH_SIZE = 64
 
 _worker: dict[str, Any] = {}
+
+
+class RunExistsError(Exception):
+    """The output folder holds a previous run and resume was not asked for."""
 
 
 @dataclass
@@ -36,11 +47,15 @@ class RunResult:
 
 
 def _init_worker(model: str | None, max_bytes: int) -> None:
+    """Load the pipeline once per process (a local worker, a Dask worker, or this one)."""
+    if _worker.get("key") == (model, max_bytes):
+        return
     from imr_extract.api import load
 
     _worker["nlp"] = load(model)
     _worker["max_bytes"] = max_bytes
     _worker["furniture"] = packaged_rules("page_furniture.jsonl")
+    _worker["key"] = (model, max_bytes)
 
 
 def process_file(path: Path) -> tuple[dict[str, list[dict]], str, float]:
@@ -57,41 +72,98 @@ def process_file(path: Path) -> tuple[dict[str, list[dict]], str, float]:
     return rows, source.text, time.perf_counter() - started
 
 
-def atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+def journal_entry(doc_row: dict, part: str, seconds: float) -> dict[str, Any]:
+    return {
+        "doc_id": doc_row["doc_id"],
+        "path": doc_row["path"],
+        "sha1": doc_row["sha1"],
+        "status": doc_row["status"],
+        "error": doc_row["error"] or "",
+        "n_decisions": doc_row["n_decisions"],
+        "n_words": doc_row["n_words"] or 0,
+        "seconds": round(seconds, 4),
+        "part": part,
+    }
+
+
+def process_batch(
+    paths: list[Path], part: str, out_dir: str, model: str | None, max_bytes: int
+) -> list[dict[str, Any]]:
+    """Annotate a batch, write its normalised texts and its part; return its journal entries.
+    Runs wherever the batch is sent: this process, a local worker or a Dask worker."""
+    _init_worker(model, max_bytes)
+    store = RunStore(out_dir)
+    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+    entries = []
+    texts_dir = Path(out_dir) / "texts"
+    texts_dir.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        table_rows, text, seconds = process_file(Path(path))
+        doc_row = table_rows["documents"][0]
+        if text:
+            atomic_write(
+                texts_dir / f"{doc_row['doc_id']}.txt",
+                lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"),
+            )
+        for name in TABLES:
+            rows[name].extend(table_rows[name])
+        entries.append(journal_entry(doc_row, part, seconds))
+    store.write_part(part, rows)
+    return entries
+
+
+def _process_batch_args(args) -> list[dict[str, Any]]:
+    return process_batch(*args)
+
+
+def file_sha1(path: Path) -> str:
+    digest = hashlib.sha1()
     try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
-def _write_tables(out_dir: Path, rows: dict[str, list[dict]], fmt: str) -> list[Path]:
-    written = []
-    for name in TABLES:
-        table = frame(name, rows[name])
-        if fmt in ("csv", "both"):
-            path = out_dir / f"{name}.csv"
-            atomic_write(path, lambda tmp, f=table: f.to_csv(tmp, index=False))
-            written.append(path)
-        if fmt in ("parquet", "both"):
-            path = out_dir / f"{name}.parquet"
-            atomic_write(path, lambda tmp, f=table: f.to_parquet(tmp, index=False))
-            written.append(path)
-    return written
+def batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _run_local(todo, store: RunStore, n_process: int, model, max_bytes, batch_size, bar) -> None:
+    first = int(store.next_part("b")[1:])
+    jobs = [
+        ([str(p) for p in batch], f"b{first + k:06d}", str(store.out_dir), model, max_bytes)
+        for k, batch in enumerate(batches(todo, batch_size))
+    ]
+    if n_process <= 1 or len(jobs) < 2:
+        results: Iterable = map(_process_batch_args, jobs)
+        for entries in results:
+            store.record(entries)
+            bar.update(len(entries))
+        return
+    ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
+    with ctx.Pool(n_process) as pool:
+        for entries in pool.imap(_process_batch_args, jobs):
+            store.record(entries)
+            bar.update(len(entries))
 
 
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for pkg in ("imr-extract", "spacy", "pypdfium2", "pandas"):
+    for pkg in (
+        "imr-extract",
+        "spacy",
+        "medspacy",
+        "scispacy",
+        "pypdfium2",
+        "pandas",
+        "drug-named-entity-recognition",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -107,99 +179,137 @@ def run(
     model: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: bool = True,
+    resume: bool = False,
+    backend: str = "local",
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> RunResult:
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}")
+    inputs = [str(p) for p in inputs]
+    out_dir = Path(out_dir)
+    store = RunStore(out_dir)
+    if store.exists() and not resume:
+        raise RunExistsError(
+            f"{out_dir} holds a previous run: use --resume to finish it, or another --out"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
-    out_dir = Path(out_dir)
-    texts_dir = out_dir / "texts"
-    texts_dir.mkdir(parents=True, exist_ok=True)
-    files = find_inputs(inputs)
 
-    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
-    per_doc: list[dict[str, Any]] = []
-    seen: dict[str, str] = {}
+    files = find_inputs(inputs)
+    owners: dict[str, Path] = {}
     unique, duplicates = [], []
     for path in files:
-        (duplicates if path.stem in seen else unique).append(path)
-        seen.setdefault(path.stem, str(path))
+        (duplicates if path.stem in owners else unique).append(path)
+        owners.setdefault(path.stem, path)
+    done = store.entries() if resume else {}
+    todo = [p for p in unique if not _is_done(done.get(p.stem), p)]
 
-    results = _process_all(unique, n_process, model, max_bytes, progress)
-    for table_rows, text, seconds in results:
-        doc_row = table_rows["documents"][0]
-        if text:
-            atomic_write(
-                texts_dir / f"{doc_row['doc_id']}.txt",
-                lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"),
-            )
-        for name in TABLES:
-            rows[name].extend(table_rows[name])
-        per_doc.append(_manifest_entry(doc_row, seconds))
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), unit="doc", disable=not progress, file=sys.stderr)
+    if backend == "dask":
+        from imr_extract.dask_backend import run_dask
+
+        run_dask(todo, store, scheduler, n_process, model, max_bytes, batch_size, bar)
+    else:
+        _run_local(todo, store, n_process, model, max_bytes, batch_size, bar)
+    bar.close()
+    _record_duplicates(duplicates, owners, store)
+
+    planned = {p.stem for p in unique} | {f"{p.stem}#duplicate:{p}" for p in duplicates}
+    latest = {k: v for k, v in store.entries().items() if k in planned}
+    written = store.merge(fmt, only=set(latest))
+    return _finish(
+        inputs,
+        out_dir,
+        store,
+        latest,
+        written,
+        started_at,
+        t0,
+        len(todo),
+        n_process,
+        fmt,
+        model,
+        backend,
+    )
+
+
+def _is_done(entry: dict | None, path: Path) -> bool:
+    """Already in the journal, from this very file with these very bytes."""
+    return bool(entry) and entry["path"] == str(path) and entry["sha1"] == file_sha1(path)
+
+
+def _record_duplicates(duplicates: list[Path], owners: dict[str, Path], store: RunStore) -> None:
+    if not duplicates:
+        return
+    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+    entries = []
+    part = store.next_part("d")
     for path in duplicates:
-        from imr_extract.ingest import SourceDocument
-
-        source = SourceDocument(doc_id=path.stem, path=str(path))
-        msg = f"duplicate doc_id: {path.stem!r} is already taken by {seen[path.stem]}"
-        table_rows = error_rows(source, msg)
+        source = SourceDocument(doc_id=path.stem, path=str(path), sha1=file_sha1(path))
+        message = f"duplicate doc_id: {path.stem!r} is already taken by {owners[path.stem]}"
+        table_rows = error_rows(source, message)
         rows["documents"].extend(table_rows["documents"])
-        per_doc.append(_manifest_entry(table_rows["documents"][0], 0.0))
+        # the duplicate's journal key must not replace the owner's entry
+        entry = journal_entry(table_rows["documents"][0], part, 0.0)
+        entry["doc_id"] = f"{path.stem}#duplicate:{path}"
+        entries.append(entry)
+    store.write_part(part, rows)
+    store.record(entries)
 
-    written = _write_tables(out_dir, rows, fmt)
+
+def _finish(
+    inputs,
+    out_dir,
+    store,
+    latest,
+    written,
+    started_at,
+    t0,
+    n_processed,
+    n_process,
+    fmt,
+    model,
+    backend,
+) -> RunResult:
     elapsed = time.perf_counter() - t0
-    n_ok = sum(1 for d in per_doc if d["status"] == "ok")
-    n_words = sum(r["n_words"] or 0 for r in rows["documents"])
+    documents = [
+        {key: e[key] for key in ("doc_id", "path", "status", "error", "n_decisions", "seconds")}
+        | {"doc_id": e["doc_id"].split("#duplicate:")[0]}
+        for e in latest.values()
+    ]
+    n_ok = sum(1 for d in documents if d["status"] == "ok")
+    n_words = sum(e.get("n_words", 0) for e in latest.values())
+    decisions = sum(d["n_decisions"] or 0 for d in documents)
     manifest = {
         "tool": "imr-extract",
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(elapsed, 3),
-        "inputs": [str(p) for p in inputs],
+        "inputs": inputs,
         "out_dir": str(out_dir),
+        "backend": backend,
         "n_process": n_process,
         "format": fmt,
         "model": model or "built-in rules",
         "versions": _versions(),
         "counts": {
-            "documents": len(per_doc),
+            "documents": len(documents),
             "ok": n_ok,
-            "error": len(per_doc) - n_ok,
-            "decisions": len(rows["decisions"]),
+            "error": len(documents) - n_ok,
+            "decisions": decisions,
             "words": n_words,
+            "processed_this_run": n_processed,
         },
-        "words_per_second": round(n_words / elapsed, 1) if elapsed else None,
+        "words_per_second": round(n_words / elapsed, 1) if elapsed and n_processed else None,
         "tables": [p.name for p in written],
-        "documents": per_doc,
+        "documents": documents,
     }
-    manifest_path = out_dir / "manifest.json"
-    atomic_write(manifest_path, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2)))
-    return RunResult(out_dir=out_dir, manifest=manifest, files=[*written, manifest_path])
-
-
-def _manifest_entry(doc_row: dict, seconds: float) -> dict[str, Any]:
-    return {
-        "doc_id": doc_row["doc_id"],
-        "path": doc_row["path"],
-        "status": doc_row["status"],
-        "error": doc_row["error"] or "",
-        "n_decisions": doc_row["n_decisions"],
-        "seconds": round(seconds, 4),
-    }
-
-
-def _process_all(files: list[Path], n_process: int, model, max_bytes, progress: bool):
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(files), unit="doc", disable=not progress, file=sys.stderr)
-    if n_process <= 1 or len(files) < 2:
-        _init_worker(model, max_bytes)
-        for path in files:
-            yield process_file(path)
-            bar.update()
-    else:
-        ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-        with ctx.Pool(n_process, initializer=_init_worker, initargs=(model, max_bytes)) as pool:
-            for result in pool.imap(process_file, files, chunksize=4):
-                yield result
-                bar.update()
-    bar.close()
+    path = out_dir / "manifest.json"
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2)))
+    return RunResult(out_dir=out_dir, manifest=manifest, files=[*written, path])
