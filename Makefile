@@ -6,7 +6,7 @@ CORPUS ?= ../shared/corpus
 MODEL := models/imr_pipeline
 OUT ?= out/samples
 
-.PHONY: install model run test eval lint clean
+.PHONY: install model run test eval bench lint clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,9 @@ test: install
 
 eval: install
 	$(BIN)/imr-extract eval --gold annotations/decisions.jsonl --corpus $(CORPUS)
+
+bench: install
+	$(BIN)/imr-extract bench --corpus $(CORPUS) --docs 500 --n-process 1 2 4
 
 lint: install
 	$(BIN)/ruff check pipeline tests

@@ -42,6 +42,23 @@ def _parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="write the pipeline directory that spacy.load() opens")
     build.add_argument("out", help="directory to write, e.g. models/imr_pipeline")
 
+    bench = sub.add_parser("bench", help="words/second and memory against spaCy and medspaCy")
+    bench.add_argument("--corpus", default="../shared/corpus")
+    bench.add_argument("--docs", type=int, default=500, help="letters (the corpus repeated)")
+    bench.add_argument(
+        "--medspacy-docs",
+        type=int,
+        default=100,
+        help="letters for the (slow) default medspaCy baseline",
+    )
+    bench.add_argument(
+        "--n-process",
+        type=int,
+        nargs="*",
+        default=[1, 2, 4],
+        help="process counts for the scaling runs (none to skip)",
+    )
+
     ev = sub.add_parser("eval", help="score the pipeline against gold annotations")
     ev.add_argument("--gold", default="annotations/decisions.jsonl")
     ev.add_argument("--corpus", default="../shared/corpus")
@@ -91,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         nlp.to_disk(Path(args.out))
         print(f"pipeline written to {args.out} ({', '.join(nlp.pipe_names)})")
         return 0
+    if args.command == "bench":
+        from imr_extract.bench import main as bench_main
+
+        return bench_main(args.corpus, args.docs, args.n_process, args.medspacy_docs)
     if args.command == "eval":
         from imr_extract.evaluate import main as eval_main
 

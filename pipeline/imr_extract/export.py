@@ -221,11 +221,11 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "n_decisions": len(decisions),
         "n_upheld": sum(1 for d in decisions if d._.imr_outcome == "Upheld"),
         "n_overturned": sum(1 for d in decisions if d._.imr_outcome == "Overturned"),
-        "n_words": len(doc.text.split()),
+        "n_words": len(source.text.split()) if source.text else len(doc.text.split()),
         "warnings": join_list(source.warnings + (doc._.imr_warnings or [])),
         "sha1": source.sha1,
         "n_pages": source.n_pages,
-        "n_chars": len(doc.text),
+        "n_chars": len(source.text) if source.text else len(doc.text),
     }
     parts: dict[int, dict[str, str]] = {}
     for part in doc.spans.get(PARTS_KEY, []):

@@ -104,6 +104,7 @@ def process_batch(
             atomic_write(
                 texts_dir / f"{doc_row['doc_id']}.txt",
                 lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"),
+                durable=False,
             )
         for name in TABLES:
             rows[name].extend(table_rows[name])
@@ -144,8 +145,10 @@ def _run_local(todo, store: RunStore, n_process: int, model, max_bytes, batch_si
             store.record(entries)
             bar.update(len(entries))
         return
-    ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    with ctx.Pool(n_process) as pool:
+    method = "spawn" if sys.platform == "darwin" else "fork"
+    if method == "fork":
+        _init_worker(model, max_bytes)  # loaded once here, shared by the forked workers
+    with mp.get_context(method).Pool(n_process) as pool:
         for entries in pool.imap(_process_batch_args, jobs):
             store.record(entries)
             bar.update(len(entries))

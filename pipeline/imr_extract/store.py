@@ -22,14 +22,17 @@ from imr_extract.export import TABLES, frame
 JOURNAL = "journal.jsonl"
 
 
-def atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half file."""
+def atomic_write(path: Path, write, durable: bool = True) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half file.
+    `durable` also fsyncs before the rename (tables, parts); the per-letter texts skip it,
+    since they can be rebuilt from their source."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
+        if durable:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -26,6 +26,11 @@ class PatternMatcher(RuleComponent):
         self.span_key = span_key
 
     def compile(self) -> None:
+        self._requires = {
+            r["name"]: re.compile("|".join(re.escape(w) for w in r["requires"]))
+            for r in self.rules
+            if r.get("requires")
+        }
         self._compiled = [
             (r, re.compile(r["pattern"], 0 if r.get("case") else re.IGNORECASE)) for r in self.rules
         ]
@@ -37,8 +42,8 @@ class PatternMatcher(RuleComponent):
         lowered = text.lower()
         found = []
         for rule, pattern in self._compiled:
-            needed = rule.get("requires")
-            if needed and not any(word in lowered for word in needed):
+            needed = self._requires.get(rule["name"])
+            if needed is not None and not needed.search(lowered):
                 continue
             found.extend((m.start(), m.end(), rule) for m in pattern.finditer(text))
         return found
