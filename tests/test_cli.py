@@ -137,6 +137,7 @@ def test_run_writes_the_contract_and_reports_bad_input(mixed_inputs, tmp_path, c
         "error": 6,
         "decisions": 13,
         "words": manifest["counts"]["words"],
+        "processed_this_run": 10,
     }
     assert {d["doc_id"]: d["status"] for d in manifest["documents"]} == status
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
