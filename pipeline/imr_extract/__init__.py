@@ -1,7 +1,15 @@
 """imr-extract: California IMR final determination letters in, research tables out."""
 
-from imr_extract.api import load, pipe_documents, read_corpus, to_frames
+from imr_extract.api import load, load_docs, load_run, pipe_documents, read_corpus, to_frames
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load", "pipe_documents", "read_corpus", "to_frames"]
+__all__ = [
+    "__version__",
+    "load",
+    "load_docs",
+    "load_run",
+    "pipe_documents",
+    "read_corpus",
+    "to_frames",
+]

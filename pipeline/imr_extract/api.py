@@ -135,6 +135,71 @@ def to_frames(docs: Iterable[tuple[SourceDocument, Doc] | Doc]):
     return {name: frame(name, rows[name]) for name in TABLES}
 
 
+DATE_COLUMNS = {
+    "documents": [
+        "date_assigned",
+        "decision_date",
+        "date_of_injury",
+        "ur_denial_date",
+        "application_received",
+    ],
+}
+CATEGORY_COLUMNS = {
+    "status",
+    "priority",
+    "patient_sex",
+    "outcome",
+    "item_type",
+    "source",
+    "guideline_family",
+    "label",
+    "section",
+    "decision_part",
+    "role",
+    "qualifier",
+    "medication_status",
+}
+
+
+def load_run(out_dir: str | Path) -> dict:
+    """A finished run's tables as typed DataFrames: {"documents", "decisions", "citations",
+    "entities"}; dates as datetimes, booleans, whole numbers as Int64, categories for
+    outcome, label and the other small vocabularies. Reads Parquet when the run wrote it."""
+    import pandas as pd
+
+    from imr_extract.export import TABLES, column_dtype
+
+    out = Path(out_dir)
+    frames = {}
+    for name, columns in TABLES.items():
+        parquet, csv = out / f"{name}.parquet", out / f"{name}.csv"
+        if parquet.exists():
+            df = pd.read_parquet(parquet)
+        else:
+            df = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""])
+            for col in df.columns:
+                if column_dtype(col) == "boolean":
+                    df[col] = df[col].map(
+                        {"True": True, "False": False, "true": True, "false": False}
+                    )
+        df = df.astype({c: column_dtype(c) for c in df.columns if c in columns})
+        for col in DATE_COLUMNS.get(name, []):
+            df[col] = pd.to_datetime(df[col], errors="coerce")
+        for col in CATEGORY_COLUMNS.intersection(df.columns):
+            df[col] = df[col].astype("category")
+        frames[name] = df
+    return frames
+
+
+def load_docs(out_dir: str | Path, nlp: Language | None = None) -> Iterator[Doc]:
+    """The annotated Docs of a `--format docbin` run (with every span group and attribute)."""
+    from imr_extract.store import RunStore
+
+    nlp = nlp or spacy.blank("en")
+    register_extensions()
+    return RunStore(out_dir).docs(nlp.vocab)
+
+
 def _version() -> str:
     from imr_extract import __version__
 

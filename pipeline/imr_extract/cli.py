@@ -17,7 +17,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("inputs", nargs="+", help="files or folders (searched recursively)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--n-process", type=int, default=1, help="worker processes (default 1)")
-    run.add_argument("--format", choices=["csv", "parquet", "both"], default="csv")
+    run.add_argument(
+        "--format",
+        choices=["csv", "parquet", "both", "docbin"],
+        default="csv",
+        help="tables as CSV, Parquet or both; docbin: CSV plus the spaCy Docs",
+    )
     run.add_argument("--model", default=None, help="pipeline directory (default: built-in rules)")
     run.add_argument(
         "--max-bytes",
@@ -41,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="write the pipeline directory that spacy.load() opens")
     build.add_argument("out", help="directory to write, e.g. models/imr_pipeline")
+
+    show = sub.add_parser("show", help="one letter as an HTML page: entities and decisions")
+    show.add_argument("letter", help="a .txt or .pdf letter")
+    show.add_argument("--out", default=None, help="HTML file (default: DOC_ID.html here)")
+    show.add_argument("--model", default=None)
+
+    report = sub.add_parser("report", help="one self-contained HTML report of a finished run")
+    report.add_argument("out_dir", help="the --out folder of a run")
+    report.add_argument("--out", default=None, help="HTML file (default: OUT_DIR/report.html)")
 
     bench = sub.add_parser("bench", help="words/second and memory against spaCy and medspaCy")
     bench.add_argument("--corpus", default="../shared/corpus")
@@ -107,6 +121,20 @@ def main(argv: list[str] | None = None) -> int:
         nlp = build_pipeline()
         nlp.to_disk(Path(args.out))
         print(f"pipeline written to {args.out} ({', '.join(nlp.pipe_names)})")
+        return 0
+    if args.command == "show":
+        from imr_extract.show import show
+
+        try:
+            print(f"wrote {show(args.letter, args.out, args.model)}")
+        except ValueError as exc:
+            print(f"imr-extract: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "report":
+        from imr_extract.report import write_report
+
+        print(f"wrote {write_report(args.out_dir, args.out)}")
         return 0
     if args.command == "bench":
         from imr_extract.bench import main as bench_main

@@ -23,6 +23,7 @@ def run_dask(
     max_bytes: int,
     batch_size: int,
     bar,
+    docbin: bool = False,
 ) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -47,6 +48,7 @@ def run_dask(
                 str(store.out_dir.resolve()),
                 model,
                 max_bytes,
+                docbin,
                 pure=False,
             )
             for k, batch in enumerate(batches(todo, batch_size))

@@ -13,6 +13,7 @@ from imr_extract.components.citations import CITATIONS_KEY
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.header import HEADER_FIELDS
 from imr_extract.ingest import SourceDocument
+from imr_extract.normalize.mme import mme_per_day
 from imr_extract.normalize.text import squash
 
 DOCUMENT_COLUMNS = [
@@ -63,6 +64,9 @@ DECISION_COLUMNS = [
     "quantity_unit",
     "refills",
     "frequency",
+    "mme_per_day",
+    "mme_factor",
+    "mme_inputs",
 ]
 
 ENTITY_COLUMNS = [
@@ -133,7 +137,7 @@ INTEGER_COLUMNS = {
     "related_entity_id",
     "refills",
 }
-FLOAT_COLUMNS = {"quantity"}
+FLOAT_COLUMNS = {"quantity", "mme_per_day", "mme_factor"}
 BOOLEAN_COLUMNS = {
     "partial",
     "known_title",
@@ -250,11 +254,12 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                 "authorized": span._.imr_authorized,
                 **maximus_summary([c for c in citation_rows if c["decision_index"] == index]),
                 **item_summary(
+                    span._.imr_item,
                     [
                         e
                         for e in entity_rows
                         if e["decision_index"] == index and e["decision_part"] == "item"
-                    ]
+                    ],
                 ),
             }
         )
@@ -299,7 +304,7 @@ def entity_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
     return rows
 
 
-def item_summary(entities: list[dict[str, Any]]) -> dict[str, Any]:
+def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
     """What the disputed item is, from the entities of its item text: type, drug, dose."""
     by_label: dict[str, list[dict]] = {}
     for e in entities:
@@ -322,6 +327,8 @@ def item_summary(entities: list[dict[str, Any]]) -> dict[str, Any]:
         for label in ("REFILLS", "FREQUENCY")
     }
     ingredients = [i for m in meds for i in (m["normalized"] or "").split(";")]
+    strength = join_list(_unique(e["normalized"] for e in by_label.get("STRENGTH", [])))
+    mme = mme_per_day(_unique(ingredients), strength or None, first["FREQUENCY"], item) or {}
     return {
         "item_type": item_type,
         "ingredients": join_list(_unique(ingredients)),
@@ -332,6 +339,9 @@ def item_summary(entities: list[dict[str, Any]]) -> dict[str, Any]:
         "quantity_unit": unit or None,
         "refills": int(first["REFILLS"]) if first["REFILLS"] else None,
         "frequency": first["FREQUENCY"],
+        "mme_per_day": mme.get("mme_per_day"),
+        "mme_factor": mme.get("mme_factor"),
+        "mme_inputs": mme.get("mme_inputs"),
     }
 
 

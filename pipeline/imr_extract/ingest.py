@@ -32,6 +32,10 @@ class SourceDocument:
     def ok(self) -> bool:
         return not self.error
 
+    def __iter__(self):
+        """`for doc_id, text in read_corpus(...)`: a document in error has an empty text."""
+        return iter((self.doc_id, self.text))
+
 
 def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, plus .txt/.pdf files under folders named (recursive), sorted, no repeats."""

@@ -19,12 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from spacy.tokens import DocBin
+
 from imr_extract.export import TABLES, doc_rows, error_rows
 from imr_extract.ingest import DEFAULT_MAX_BYTES, SourceDocument, find_inputs, read_document
 from imr_extract.rules import packaged_rules
 from imr_extract.store import RunStore, atomic_write
 
-FORMATS = ("csv", "parquet", "both")
+FORMATS = ("csv", "parquet", "both", "docbin")  # docbin: CSV tables plus the spaCy Docs
 BACKENDS = ("local", "dask")
 DEFAULT_BATCH_SIZE = 64
 
@@ -58,18 +60,24 @@ def _init_worker(model: str | None, max_bytes: int) -> None:
     _worker["key"] = (model, max_bytes)
 
 
-def process_file(path: Path) -> tuple[dict[str, list[dict]], str, float]:
-    """Rows for one file, its normalised text, and the seconds it took. Never raises."""
+def process_file(path: Path, keep_doc: bool = False):
+    """Rows for one file, its normalised text, and the seconds it took (and its Doc, with
+    `keep_doc`). Never raises."""
     started = time.perf_counter()
     source = read_document(path, max_bytes=_worker["max_bytes"], furniture=_worker["furniture"])
+    doc = None
     if not source.ok:
-        return error_rows(source, source.error), "", time.perf_counter() - started
-    try:
-        doc = _worker["nlp"](source.text)
-        rows = doc_rows(doc, source)
-    except Exception as exc:  # one broken letter must not end the run
-        rows = error_rows(source, f"pipeline failed: {type(exc).__name__}: {exc}")
-    return rows, source.text, time.perf_counter() - started
+        rows = error_rows(source, source.error)
+    else:
+        try:
+            doc = _worker["nlp"](source.text)
+            doc.user_data["doc_id"] = source.doc_id
+            rows = doc_rows(doc, source)
+        except Exception as exc:  # one broken letter must not end the run
+            doc = None
+            rows = error_rows(source, f"pipeline failed: {type(exc).__name__}: {exc}")
+    result = (rows, source.text, time.perf_counter() - started)
+    return (*result, doc) if keep_doc else result
 
 
 def journal_entry(doc_row: dict, part: str, seconds: float) -> dict[str, Any]:
@@ -87,7 +95,12 @@ def journal_entry(doc_row: dict, part: str, seconds: float) -> dict[str, Any]:
 
 
 def process_batch(
-    paths: list[Path], part: str, out_dir: str, model: str | None, max_bytes: int
+    paths: list[Path],
+    part: str,
+    out_dir: str,
+    model: str | None,
+    max_bytes: int,
+    docbin: bool = False,
 ) -> list[dict[str, Any]]:
     """Annotate a batch, write its normalised texts and its part; return its journal entries.
     Runs wherever the batch is sent: this process, a local worker or a Dask worker."""
@@ -97,8 +110,11 @@ def process_batch(
     entries = []
     texts_dir = Path(out_dir) / "texts"
     texts_dir.mkdir(parents=True, exist_ok=True)
+    docs = DocBin(store_user_data=True) if docbin else None
     for path in paths:
-        table_rows, text, seconds = process_file(Path(path))
+        table_rows, text, seconds, doc = process_file(Path(path), keep_doc=True)
+        if docs is not None and doc is not None:
+            docs.add(doc)
         doc_row = table_rows["documents"][0]
         if text:
             atomic_write(
@@ -109,7 +125,7 @@ def process_batch(
         for name in TABLES:
             rows[name].extend(table_rows[name])
         entries.append(journal_entry(doc_row, part, seconds))
-    store.write_part(part, rows)
+    store.write_part(part, rows, docs)
     return entries
 
 
@@ -133,10 +149,10 @@ def batches(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _run_local(todo, store: RunStore, n_process: int, model, max_bytes, batch_size, bar) -> None:
+def _run_local(todo, store, n_process, model, max_bytes, batch_size, bar, docbin) -> None:
     first = int(store.next_part("b")[1:])
     jobs = [
-        ([str(p) for p in batch], f"b{first + k:06d}", str(store.out_dir), model, max_bytes)
+        ([str(p) for p in batch], f"b{first + k:06d}", str(store.out_dir), model, max_bytes, docbin)
         for k, batch in enumerate(batches(todo, batch_size))
     ]
     if n_process <= 1 or len(jobs) < 2:
@@ -217,9 +233,11 @@ def run(
     if backend == "dask":
         from imr_extract.dask_backend import run_dask
 
-        run_dask(todo, store, scheduler, n_process, model, max_bytes, batch_size, bar)
+        run_dask(
+            todo, store, scheduler, n_process, model, max_bytes, batch_size, bar, fmt == "docbin"
+        )
     else:
-        _run_local(todo, store, n_process, model, max_bytes, batch_size, bar)
+        _run_local(todo, store, n_process, model, max_bytes, batch_size, bar, fmt == "docbin")
     bar.close()
     _record_duplicates(duplicates, owners, store)
 

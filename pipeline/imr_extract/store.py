@@ -69,7 +69,12 @@ class RunStore:
         numbers = [int(name[len(prefix) :]) for name in used if name[len(prefix) :].isdigit()]
         return f"{prefix}{max(numbers, default=-1) + 1:06d}"
 
-    def write_part(self, part: str, rows: dict[str, list[dict]]) -> None:
+    def write_part(self, part: str, rows: dict[str, list[dict]], docs=None) -> None:
+        """One Parquet file per table (and the batch's Docs as a DocBin, when given)."""
+        if docs is not None:
+            folder = self.parts_dir / "docbin"
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(folder / f"{part}.spacy", lambda tmp: docs.to_disk(tmp))
         for table in TABLES:
             folder = self.parts_dir / table
             folder.mkdir(parents=True, exist_ok=True)
@@ -88,6 +93,17 @@ class RunStore:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+
+    def docs(self, vocab) -> Iterator:
+        """The Docs of a `--format docbin` run, each document once (its latest part)."""
+        from spacy.tokens import DocBin
+
+        latest = self.entries()
+        for path in sorted((self.parts_dir / "docbin").glob("*.spacy")):
+            for doc in DocBin().from_disk(path).get_docs(vocab):
+                entry = latest.get(doc.user_data.get("doc_id"))
+                if entry is not None and entry["part"] == path.stem:
+                    yield doc
 
     def _assigned_rows(self, table: str, latest: dict[str, dict]) -> Iterator:
         """The part frames of `table`, each filtered to the documents the journal assigns it."""
@@ -111,7 +127,7 @@ class RunStore:
         latest = {k: v for k, v in self.entries().items() if only is None or k in only}
         written = []
         for table in TABLES:
-            if fmt in ("csv", "both"):
+            if fmt in ("csv", "both", "docbin"):
                 path = self.out_dir / f"{table}.csv"
 
                 def write_csv(tmp, table=table):
