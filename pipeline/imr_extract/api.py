@@ -47,6 +47,7 @@ def build_pipeline() -> Language:
     """A blank English pipeline with our components and their packaged rules."""
     register_extensions()
     nlp = spacy.blank("en")
+    customize_tokenizer(nlp)
     for name in PIPELINE:
         nlp.add_pipe(name)
     nlp.initialize()
@@ -54,6 +55,21 @@ def build_pipeline() -> Language:
         {"name": "imr_pipeline", "version": _version(), "description": "imr-extract rules"}
     )
     return nlp
+
+
+def customize_tokenizer(nlp: Language) -> None:
+    """Compounds are written with slashes ("Lidocaine/Capsaicin", "5%/Amitriptyline"): split
+    a slash between words so each ingredient is a token. And "g." after a number is a unit
+    and a full stop, not an abbreviation. Saved with the pipeline's tokenizer."""
+    from spacy.util import compile_infix_regex
+
+    infixes = [*nlp.Defaults.infixes, r"(?<=[A-Za-z%])/(?=[A-Za-z])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    nlp.tokenizer.rules = {
+        text: rule
+        for text, rule in nlp.tokenizer.rules.items()
+        if not (len(text) == 2 and text[0].islower() and text[1] == ".")
+    }
 
 
 def load(path: str | Path | None = None) -> Language:

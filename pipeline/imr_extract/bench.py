@@ -119,20 +119,25 @@ def scaling(texts: list[str], n_processes: list[int]) -> list[dict]:
             (folder / "in" / f"{i // 100:03d}").mkdir(parents=True, exist_ok=True)
             (folder / "in" / f"{i // 100:03d}" / f"letter-{i:06d}.txt").write_text(text)
         run([folder / "in"], folder / "warm", progress=False, n_process=1)  # builds the cache
-        base = None
+        base = base_processing = None
         for n in n_processes:
             start = time.perf_counter()
             result = run([folder / "in"], folder / f"n{n}", progress=False, n_process=n)
             seconds = time.perf_counter() - start
             words = result.manifest["counts"]["words"]
+            processing = result.manifest["timings"]["processing"]
             base = base or seconds
+            base_processing = base_processing or processing
             out.append(
                 {
                     "config": f"imr_extract_run_n_process_{n}",
                     "docs": len(texts),
                     "seconds": round(seconds, 2),
+                    "timings": result.manifest["timings"],
                     "words_per_second": round(words / seconds, 1),
                     "speedup_vs_1": round(base / seconds, 2),
+                    "processing_words_per_second": round(words / processing, 1),
+                    "processing_speedup_vs_1": round(base_processing / processing, 2),
                     "cores": os.cpu_count(),
                 }
             )

@@ -161,9 +161,8 @@ def _run_local(todo, store, n_process, model, max_bytes, batch_size, bar, docbin
             store.record(entries)
             bar.update(len(entries))
         return
+    # with fork, the workers share the pipeline that run() loaded in this process
     method = "spawn" if sys.platform == "darwin" else "fork"
-    if method == "fork":
-        _init_worker(model, max_bytes)  # loaded once here, shared by the forked workers
     with mp.get_context(method).Pool(n_process) as pool:
         for entries in pool.imap(_process_batch_args, jobs):
             store.record(entries)
@@ -229,6 +228,12 @@ def run(
 
     from tqdm import tqdm
 
+    timings = {"loading": 0.0}
+    if todo and backend == "local":
+        t = time.perf_counter()
+        _init_worker(model, max_bytes)
+        timings["loading"] = time.perf_counter() - t
+    t = time.perf_counter()
     bar = tqdm(total=len(todo), unit="doc", disable=not progress, file=sys.stderr)
     if backend == "dask":
         from imr_extract.dask_backend import run_dask
@@ -239,25 +244,23 @@ def run(
     else:
         _run_local(todo, store, n_process, model, max_bytes, batch_size, bar, fmt == "docbin")
     bar.close()
+    timings["processing"] = time.perf_counter() - t
     _record_duplicates(duplicates, owners, store)
 
+    t = time.perf_counter()
     planned = {p.stem for p in unique} | {f"{p.stem}#duplicate:{p}" for p in duplicates}
     latest = {k: v for k, v in store.entries().items() if k in planned}
     written = store.merge(fmt, only=set(latest))
-    return _finish(
-        inputs,
-        out_dir,
-        store,
-        latest,
-        written,
-        started_at,
-        t0,
-        len(todo),
-        n_process,
-        fmt,
-        model,
-        backend,
-    )
+    timings["merging"] = time.perf_counter() - t
+    settings = {
+        "inputs": inputs,
+        "out_dir": str(out_dir),
+        "backend": backend,
+        "n_process": n_process,
+        "format": fmt,
+        "model": model or "built-in rules",
+    }
+    return _finish(out_dir, latest, written, started_at, t0, len(todo), timings, settings)
 
 
 def _is_done(entry: dict | None, path: Path) -> bool:
@@ -284,20 +287,7 @@ def _record_duplicates(duplicates: list[Path], owners: dict[str, Path], store: R
     store.record(entries)
 
 
-def _finish(
-    inputs,
-    out_dir,
-    store,
-    latest,
-    written,
-    started_at,
-    t0,
-    n_processed,
-    n_process,
-    fmt,
-    model,
-    backend,
-) -> RunResult:
+def _finish(out_dir, latest, written, started_at, t0, n_processed, timings, settings) -> RunResult:
     elapsed = time.perf_counter() - t0
     documents = [
         {key: e[key] for key in ("doc_id", "path", "status", "error", "n_decisions", "seconds")}
@@ -312,12 +302,8 @@ def _finish(
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(elapsed, 3),
-        "inputs": inputs,
-        "out_dir": str(out_dir),
-        "backend": backend,
-        "n_process": n_process,
-        "format": fmt,
-        "model": model or "built-in rules",
+        "timings": {name: round(seconds, 3) for name, seconds in timings.items()},
+        **settings,
         "versions": _versions(),
         "counts": {
             "documents": len(documents),

@@ -27,7 +27,9 @@ _MONTHS = {
     )
     for name in names
 }
-_WORDY = re.compile(r"^\s*([A-Za-z]+)\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(\d{4})\s*$")
+_WORDY = re.compile(
+    r"^\s*([A-Za-z]+)\.?,?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(?:of\s+)?(\d{4})\s*$"
+)
 
 
 def expand_year(year: int, pivot: int = 40) -> int:

@@ -68,6 +68,7 @@ def base_entries(max_words: int = 3, min_length: int = 4) -> list[dict[str, Any]
             or variant in STOP_WORDS
             or variant in excluded
             or not _PLAIN_NAME.fullmatch(variant)
+            or _FORM_WORDS.search(variant)  # "lidocaine patch": the drug, then its form
         ):
             continue
         parts = _SPLIT_INGREDIENTS.split(canonicals[0].lower())

@@ -22,7 +22,16 @@ WORD_NUMBERS = {
     "thrice": 3,
 }
 _NUMBER = r"\d+(?:\.\d+)?"
-_UNIT_ALIASES = {"gm": "g", "gms": "g", "gram": "g", "grams": "g", "unit": "units", "ml": "ml"}
+_UNIT_ALIASES = {
+    "gm": "g",
+    "gms": "g",
+    "gram": "g",
+    "grams": "g",
+    "unit": "units",
+    "ml": "ml",
+    "cc": "ml",
+    "percent": "%",
+}
 
 
 def _unit(unit: str) -> str:
@@ -38,7 +47,9 @@ def _fmt(number: str) -> str:
 def normalize_strength(text: str) -> str:
     """'10/325mg' -> '10 mg + 325 mg'; '7.5 MG' -> '7.5 mg'; '5%' -> '5 %';
     '10mg/1ml' -> '10 mg/ml'; '650-1000 mg' -> '650-1000 mg'; '10/325' -> '10 + 325'."""
-    flat = " ".join(text.split()).lower()
+    flat = " ".join(text.split()).lower().replace("percent", "%")
+    if flat.count("%") > 1:  # "4%-27.5%-0.0325%": one strength per ingredient
+        return " + ".join(f"{_fmt(n)} %" for n in re.findall(rf"({_NUMBER})\s*%", flat))
     per = re.search(r"mg\s*/\s*(?:\d+(?:\.\d+)?\s*)?(ml|hr|h|g|gm|dose|actuation|tab)\b", flat)
     m = re.match(rf"^({_NUMBER}(?:\s*[/-]\s*{_NUMBER})*)\s*(mg|mcg|meq|iu|units?|%)?", flat)
     if not m:
@@ -49,7 +60,9 @@ def normalize_strength(text: str) -> str:
         return f"{_fmt(numbers[0])} mg/{_unit(per.group(1))}"
     if not unit and len(numbers) > 1:
         unit = "mg"  # "Norco 10/325": combination strengths without a unit are milligrams
-    if len(numbers) == 2 and "-" in m.group(1) and "/" not in m.group(1):
+    low, high = (float(n) for n in numbers[:2]) if len(numbers) == 2 else (0.0, 0.0)
+    if len(numbers) == 2 and "-" in m.group(1) and "/" not in m.group(1) and high < 10 * low:
+        # "650-1000 mg" is a range; "7.5-325mg" (ten times apart) is a combination
         return f"{_fmt(numbers[0])}-{_fmt(numbers[1])} {unit}".strip()
     return " + ".join(f"{_fmt(n)} {unit}".strip() for n in numbers)
 
@@ -68,7 +81,7 @@ def normalize_quantity(text: str) -> tuple[str, float | None, str]:
         if not words:
             return flat, None, ""
         number = float(words[0])
-    unit_match = re.search(r"(?<![a-z])(grams?|gms?|g|ml|oz)\b", flat)
+    unit_match = re.search(r"(?<![a-z])(grams?|gms?|g|ml|cc|oz)\b", flat)
     unit = _unit(unit_match.group(1)) if unit_match else ""
     shown = _fmt(str(number))
     return (f"{shown} {unit}" if unit else shown), number, unit
