@@ -10,18 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from imr_extract.components.header import HEADER_FIELDS
 from imr_extract.normalize.text import squash
 from imr_extract.rules import read_jsonl
 from imr_extract.runner import _init_worker, process_file
 
 HEADER_CHECKS = [
-    "case_number",
-    "date_assigned",
-    "decision_date",
-    "date_of_injury",
-    "ur_denial_date",
-    "application_received",
-    "priority",
+    *HEADER_FIELDS,
     "reviewer_specialties",
     "reviewer_license_states",
     "patient_age",

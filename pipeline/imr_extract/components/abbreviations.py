@@ -6,6 +6,7 @@ serialise) is emptied.
 """
 
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 
@@ -26,6 +27,10 @@ class Abbreviations:
 
     def __call__(self, doc: Doc) -> Doc:
         self._detector(doc)
+        if len(self._detector.global_matcher):
+            # scispaCy removes only the patterns that matched: start each letter afresh, or
+            # the matcher (and memory) grows with the corpus
+            self._detector.global_matcher = Matcher(doc.vocab)
         found = []
         for short in doc._.abbreviations:
             long = short._.long_form
