@@ -27,10 +27,9 @@ class Abbreviations:
 
     def __call__(self, doc: Doc) -> Doc:
         self._detector(doc)
-        if len(self._detector.global_matcher):
-            # scispaCy removes only the patterns that matched: start each letter afresh, or
-            # the matcher (and memory) grows with the corpus
-            self._detector.global_matcher = Matcher(doc.vocab)
+        # scispaCy's matcher keeps what each letter added to it even after removing the
+        # patterns: start every letter with a fresh one, or memory grows with the corpus
+        self._detector.global_matcher = Matcher(doc.vocab)
         found = []
         for short in doc._.abbreviations:
             long = short._.long_form
