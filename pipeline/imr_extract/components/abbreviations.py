@@ -1,8 +1,7 @@
-"""Abbreviations and their long forms ("rotator cuff repair (RCR)"), by scispaCy's detector.
+"""Abbreviations and their long forms ("rotator cuff repair (RCR)"), by scispaCy's algorithm.
 
-Plain offsets go to `doc._.imr_abbreviations`; `imr_entities` tags the short forms with the
-label and value of their long form. scispaCy's own `doc._.abbreviations` (Spans, which do not
-serialise) is emptied.
+Plain offsets go to `doc._.imr_abbreviations`; `imr_entities` tags every occurrence of a short
+form with the label and value of its long form.
 """
 
 from spacy.language import Language
@@ -16,24 +15,28 @@ def make_abbreviations(nlp: Language, name: str):
 
 
 class Abbreviations:
-    def __init__(self, nlp: Language, name: str) -> None:
-        from scispacy.abbreviation import AbbreviationDetector
+    """scispaCy's algorithm (Schwartz & Hearst: `filter_matches`, `find_abbreviation`) on the
+    parenthesised short forms; its AbbreviationDetector component is not used because it keeps
+    Spans in the Doc and a matcher that grows with every letter."""
 
+    def __init__(self, nlp: Language, name: str) -> None:
         from imr_extract.extensions import register_extensions
 
         register_extensions()
         self.name = name
-        self._detector = AbbreviationDetector(nlp)
+        self._matcher = Matcher(nlp.vocab)
+        self._matcher.add("parenthesis", [[{"ORTH": "("}, {"OP": "+"}, {"ORTH": ")"}]])
 
     def __call__(self, doc: Doc) -> Doc:
-        self._detector(doc)
-        # scispaCy's matcher keeps what each letter added to it even after removing the
-        # patterns: start every letter with a fresh one, or memory grows with the corpus
-        self._detector.global_matcher = Matcher(doc.vocab)
-        found = []
-        for short in doc._.abbreviations:
-            long = short._.long_form
+        from scispacy.abbreviation import filter_matches, find_abbreviation
+
+        inside = [(m, start + 1, end - 1) for m, start, end in self._matcher(doc)]
+        found, seen = [], set()
+        for long_candidate, short_candidate in filter_matches(inside, doc):
+            short, long = find_abbreviation(long_candidate, short_candidate)
+            if long is None or short.text in seen:
+                continue
+            seen.add(short.text)
             found.append([short.start_char, short.end_char, long.start_char, long.end_char])
-        doc._.abbreviations = []
         doc._.imr_abbreviations = found
         return doc

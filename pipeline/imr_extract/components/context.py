@@ -72,6 +72,22 @@ class EntityContext(RuleComponent):
         for ent in doc.ents:
             if ent.label_ == "MEDICATION" and ent._.imr_decision_part == "item":
                 ent._.imr_medication_status = "requested"
-        doc._.context_graph = None  # medspaCy's graph holds Spans: not serialisable
+        drop_foreign_attributes(doc)
         doc.user_data.pop(TEXT_CACHE, None)  # the last component: drop the text copy
         return doc
+
+
+def drop_foreign_attributes(doc: Doc) -> None:
+    """medspaCy leaves its graph and each target's modifiers in doc.user_data: objects that
+    point back to the Doc. Such cycles keep every letter's memory until a full garbage
+    collection (rare with a large pipeline in memory), and they do not serialise. Our findings
+    are on the `imr_` attributes; the rest goes."""
+    for key in [
+        k
+        for k in doc.user_data
+        if isinstance(k, tuple)
+        and len(k) > 1
+        and k[0] == "._."
+        and not str(k[1]).startswith("imr_")
+    ]:
+        del doc.user_data[key]
