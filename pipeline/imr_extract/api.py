@@ -183,11 +183,11 @@ def load_run(out_dir: str | Path) -> dict:
     outcome, label and the other small vocabularies. Reads Parquet when the run wrote it."""
     import pandas as pd
 
-    from imr_extract.export import TABLES, column_dtype
+    from imr_extract.export import TABLES, column_dtype, typed
 
     out = Path(out_dir)
     frames = {}
-    for name, columns in TABLES.items():
+    for name in TABLES:
         parquet, csv = out / f"{name}.parquet", out / f"{name}.csv"
         if parquet.exists():
             df = pd.read_parquet(parquet)
@@ -198,7 +198,7 @@ def load_run(out_dir: str | Path) -> dict:
                     df[col] = df[col].map(
                         {"True": True, "False": False, "true": True, "false": False}
                     )
-        df = df.astype({c: column_dtype(c) for c in df.columns if c in columns})
+        df = typed(name, df)
         for col in DATE_COLUMNS.get(name, []):
             df[col] = pd.to_datetime(df[col], errors="coerce")
         for col in CATEGORY_COLUMNS.intersection(df.columns):

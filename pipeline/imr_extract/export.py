@@ -159,12 +159,17 @@ def column_dtype(column: str) -> str:
     return "string"
 
 
+def typed(name: str, df):
+    """`df` with exactly the declared columns of table `name`, in order and typed."""
+    df = df.reindex(columns=TABLES[name])
+    return df.astype({col: column_dtype(col) for col in df.columns})
+
+
 def frame(name: str, rows: list[dict[str, Any]]):
-    """The DataFrame of one table, with exactly its declared columns, in order and typed."""
+    """The DataFrame of one table from its rows."""
     import pandas as pd
 
-    df = pd.DataFrame(rows, columns=TABLES[name])
-    return df.astype({col: column_dtype(col) for col in df.columns})
+    return typed(name, pd.DataFrame(rows, columns=TABLES[name]))
 
 
 SECTION_HEADINGS_MISSING = (

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from imr_extract.export import TABLES, frame
+from imr_extract.export import TABLES, frame, typed
 
 JOURNAL = "journal.jsonl"
 
@@ -115,8 +115,7 @@ class RunStore:
         for part in sorted(by_part):
             path = self.parts_dir / table / f"{part}.parquet"
             df = pd.read_parquet(path)
-            df = df[df["doc_id"].isin(by_part[part])]
-            yield frame(table, df.to_dict("records")) if len(df) else frame(table, [])
+            yield typed(table, df[df["doc_id"].isin(by_part[part])].reset_index(drop=True))
 
     def merge(self, fmt: str, only: set[str] | None = None) -> list[Path]:
         """Write the final tables from the parts, one part in memory at a time; `only` keeps

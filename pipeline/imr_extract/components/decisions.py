@@ -27,7 +27,6 @@ class Decision:
     start: int  # first character of the item block (original request included)
     end: int  # end of the last part (rationale), before the next item
     item: str
-    item_start: int
     item_end: int
     outcome: str
     partial: bool = False
@@ -174,7 +173,6 @@ def find_decisions(text: str, start: int, end: int, rules: DecisionRules) -> lis
                 start=item_start,
                 end=lines[outcome_line][1],
                 item=item,
-                item_start=item_start,
                 item_end=item_end,
                 outcome=outcome,
                 partial=partial,

@@ -87,9 +87,6 @@ class LexiconMatcher(RuleComponent):
             lengths.setdefault(hashes[0], set()).add(len(hashes))
         self._lengths = {first: sorted(n, reverse=True) for first, n in lengths.items()}
 
-    def entry(self, span) -> dict:
-        return self.entries[span.kb_id_]
-
     def match(self, doc: Doc) -> list[tuple[int, int, str]]:
         """(start, end, entry key) for the longest entry starting at each word; line breaks
         inside a name ("carpal\ntunnel syndrome") do not stop it."""
