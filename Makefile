@@ -28,7 +28,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 eval: install
-	$(BIN)/imr-extract eval --gold annotations/decisions.jsonl --corpus $(CORPUS)
+	$(BIN)/imr-extract eval --gold annotations/decisions.jsonl --corpus $(CORPUS) --compare-lexicons
 
 bench: install
 	$(BIN)/imr-extract bench --corpus $(CORPUS) --docs 500 --n-process 1 2 4

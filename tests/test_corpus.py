@@ -86,3 +86,27 @@ def test_citations_table(corpus_run):
     with_guideline = decisions[decisions.maximus_guideline.notna()]
     assert len(keyed) == len(with_guideline)
     assert decisions.maximus_guideline_family.notna().sum() == len(with_guideline)
+
+
+def test_entity_accuracy_on_the_dev_letters(corpus):
+    """Floors under the dev-split figures of `make eval` (annotations/entities.jsonl): a rule
+    change that loses entities, values, context or linking fails here."""
+    from imr_extract.evaluate_entities import _prf, evaluate_entities
+
+    counts, checks = evaluate_entities(ROOT / "annotations" / "entities.jsonl", corpus, GOLD)
+    dev = counts["dev"]
+    for label, kind, floor in [
+        ("MEDICATION", "exact", 0.97),
+        ("STRENGTH", "exact", 0.97),
+        ("QUANTITY", "exact", 0.97),
+        ("DATE", "exact", 0.98),
+        ("PAIN_SCORE", "exact", 0.97),
+        ("DIAGNOSIS", "overlap", 0.93),
+    ]:
+        assert _prf(dev[label], kind)[2] >= floor, (label, dict(dev[label]))
+    rate = {name: sum(v) / len(v) for name, v in checks["dev"].items() if v}
+    assert rate["gold offsets valid"] == 1.0
+    assert rate["decision linking"] == 1.0
+    assert rate["DATE value"] == 1.0
+    assert min(rate["negated (MEDICATION)"], rate["negated (DIAGNOSIS)"]) >= 0.95
+    assert rate["DATE role"] >= 0.9

@@ -106,6 +106,24 @@ def test_date_roles(nlp):
     assert roles == ["injury", "imaging", "ur_decision"]
 
 
+def test_date_roles_from_the_words_after_the_date(nlp):
+    doc = nlp(
+        "The injured worker presented on 12-03-2016 with neck pain. On 12-14-2016 the request "
+        "for an MRI was non-certified. On 1/5/2017, Utilization Review modified it. Naproxen "
+        "500mg #60, per 12/07/2016 order. According to a January 3, 2017 consultation, she "
+        "improved. Work status is modified until 1-28-17."
+    )
+    roles = [(e.text, e._.imr_role) for e in doc.ents if e.label_ == "DATE"]
+    assert roles == [
+        ("12-03-2016", "visit"),
+        ("12-14-2016", "ur_decision"),
+        ("1/5/2017", "ur_decision"),
+        ("12/07/2016", "prescription"),
+        ("January 3, 2017", "visit"),
+        ("1-28-17", None),
+    ]
+
+
 def test_pain_scores_and_qualifiers(nlp):
     doc = nlp(
         "Pain is 8/10 without and 4/10 with medications. Pain rated 6-8 on a 10-point scale. VAS 5."
@@ -145,6 +163,69 @@ def test_guideline_titles_are_not_diagnoses(nlp):
         "The patient has chronic pain.",
     )
     assert [t for label, t, _ in found if label == "DIAGNOSIS"] == ["chronic pain"]
+
+
+def test_lexicon_terms_with_spacy_symbol_words(nlp):
+    # "root" and "acl" are spaCy symbols (fixed ids, not hashes): they must still match
+    _, found = ents(nlp, "No findings of nerve root compromise. She has an ACL tear.")
+    assert [t for label, t, _ in found if label == "DIAGNOSIS"] == [
+        "nerve root compromise",
+        "ACL tear",
+    ]
+
+
+def test_diagnosis_spans_take_their_site_words(nlp):
+    _, found = ents(
+        nlp,
+        "Diagnoses: sprain of unspecified parts of the right shoulder girdle; strain of "
+        "muscle, fascia and tendon at neck level; severe right neck pain; a fracture of the "
+        "distal radius and she was seen. She uses anti-anxiety medications for insomnia "
+        "treatment. Impingement testing was positive.",
+    )
+    assert [(t, v) for label, t, v in found if label == "DIAGNOSIS"] == [
+        ("sprain of unspecified parts of the right shoulder girdle", "unspecified shoulder sprain"),
+        ("strain of muscle, fascia and tendon at neck level", "neck strain"),
+        ("right neck pain", "neck pain"),
+        ("fracture of the distal radius", "distal radius fracture"),
+        ("insomnia", "insomnia"),
+    ]
+
+
+def test_refills_and_therapy_schedules(nlp):
+    _, found = ents(
+        nlp,
+        "Voltaren 75mg #60 with three (3) refills. The guidelines allow 10 physical therapy "
+        "visits over eight weeks, from up to 3 visits per week.",
+    )
+    assert ("REFILLS", "with three (3) refills", "3") in found
+    assert [t for label, t, _ in found if label == "FREQUENCY"] == [
+        "10 physical therapy visits over eight weeks",
+        "3 visits per week",
+    ]
+
+
+def test_doses_per_day_and_mme_come_from_the_rule_files():
+    from imr_extract.normalize.mme import doses_per_day, mme_per_day
+
+    assert [doses_per_day(f) for f in ("BID", "q.h.s.", "every 4-6 hours", "weekly")] == [
+        2.0,
+        1.0,
+        6.0,
+        None,
+    ]
+    mme = mme_per_day(["hydrocodone", "acetaminophen"], "10 mg + 325 mg", "three times daily", "")
+    assert mme["mme_per_day"] == 30.0 and mme["mme_factor"] == 1.0
+
+
+def test_drug_lexicons_can_be_switched_off():
+    """What `make eval --compare-lexicons` relies on: each drug lexicon is a setting."""
+    from imr_extract.api import build_pipeline
+
+    text = "She takes Norco and Soma."
+    supplement = build_pipeline({"imr_lexicon": {"base_drug_lexicon": False}})
+    assert [e.text for e in supplement(text).ents] == ["Norco", "Soma"]
+    neither = build_pipeline({"imr_lexicon": {"base_drug_lexicon": False, "wc_supplement": False}})
+    assert [e.text for e in neither(text).ents if e.label_ == "MEDICATION"] == []
 
 
 def test_abbreviation_takes_the_long_form_label(nlp):

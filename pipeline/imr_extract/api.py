@@ -43,13 +43,14 @@ PIPELINE = [
 ]
 
 
-def build_pipeline() -> Language:
-    """A blank English pipeline with our components and their packaged rules."""
+def build_pipeline(config: dict[str, dict] | None = None) -> Language:
+    """A blank English pipeline with our components and their packaged rules; `config`
+    overrides component settings by name ({"imr_lexicon": {"base_drug_lexicon": False}})."""
     register_extensions()
     nlp = spacy.blank("en")
     customize_tokenizer(nlp)
     for name in PIPELINE:
-        nlp.add_pipe(name)
+        nlp.add_pipe(name, config=(config or {}).get(name, {}))
     nlp.initialize()
     nlp.meta.update(
         {"name": "imr_pipeline", "version": _version(), "description": "imr-extract rules"}

@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--citations", default="annotations/citations.jsonl")
     ev.add_argument("--entities", default="annotations/entities.jsonl")
     ev.add_argument("--model", default=None)
+    ev.add_argument(
+        "--compare-lexicons",
+        action="store_true",
+        help="also score MEDICATION with the base drug dictionary, the WC supplement, and both",
+    )
     return parser
 
 
@@ -143,7 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "eval":
         from imr_extract.evaluate import main as eval_main
 
-        return eval_main(args.gold, args.corpus, args.model, args.citations, args.entities)
+        return eval_main(
+            args.gold,
+            args.corpus,
+            args.model,
+            args.citations,
+            args.entities,
+            args.compare_lexicons,
+        )
     return 2
 
 

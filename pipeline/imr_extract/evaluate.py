@@ -155,6 +155,7 @@ def main(
     model: str | None = None,
     citations_path: str | None = None,
     entities_path: str | None = None,
+    compare_lexicon: bool = False,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -164,7 +165,14 @@ def main(
     if citations[0]:
         print_table("guideline citations (annotations/citations.jsonl)", *citations)
     if entities_path and Path(entities_path).exists():
-        from imr_extract.evaluate_entities import evaluate_entities, print_report
+        from imr_extract.evaluate_entities import (
+            compare_lexicons,
+            evaluate_entities,
+            print_lexicon_comparison,
+            print_report,
+        )
 
         print_report(*evaluate_entities(entities_path, corpus, gold_path, model))
+        if compare_lexicon:
+            print_lexicon_comparison(compare_lexicons(entities_path, corpus, gold_path))
     return 0

@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from imr_extract.rules import read_jsonl
-from imr_extract.runner import _init_worker, process_file
+from imr_extract.runner import _init_worker, process_file, use_pipeline
 
 # the labels of the annotation guide; PROCEDURE, FORM and DAY_SUPPLY are not annotated
 ANNOTATED_LABELS = {
@@ -82,6 +82,8 @@ def score_letter(gold: dict, predicted: list[dict], text: str, decision_starts: 
         if g["label"] in CONTEXT_LABELS:
             for attr in CONTEXT_ATTRS:
                 checks[f"{attr} ({g['label']})"].append(bool(g.get(attr)) == bool(overlap[attr]))
+        if g["label"] == "DATE" and "role" in g:
+            checks["DATE role"].append((g["role"] or None) == (overlap["role"] or None))
         if g["label"] == "PAIN_SCORE":
             checks["PAIN_SCORE qualifier"].append(
                 (g.get("qualifier") or None) == (overlap["qualifier"] or None)
@@ -101,8 +103,22 @@ def score_letter(gold: dict, predicted: list[dict], text: str, decision_starts: 
     return counts, checks
 
 
-def evaluate_entities(gold_path, corpus, decisions_path, model=None):
-    _init_worker(model, 10 * 1024 * 1024)
+MAX_BYTES = 10 * 1024 * 1024
+
+# the drug lexicons compared by `make eval`: what each brings to MEDICATION
+LEXICON_VARIANTS = {
+    "base dictionary only": {"base_drug_lexicon": True, "wc_supplement": False},
+    "WC supplement only": {"base_drug_lexicon": False, "wc_supplement": True},
+    "both (shipped)": {"base_drug_lexicon": True, "wc_supplement": True},
+}
+
+
+def evaluate_entities(gold_path, corpus, decisions_path, model=None, nlp=None):
+    """Counts and checks per split; `nlp` (a pipeline in memory) instead of `model`."""
+    if nlp is None:
+        _init_worker(model, MAX_BYTES)
+    else:
+        use_pipeline(nlp, MAX_BYTES)
     decisions = {g["doc_id"]: g["decisions"] for g in read_jsonl(decisions_path)}
     counts = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     checks = defaultdict(lambda: defaultdict(list))
@@ -117,6 +133,35 @@ def evaluate_entities(gold_path, corpus, decisions_path, model=None):
             for name, outcomes in k.items():
                 checks[split][name].extend(outcomes)
     return counts, checks
+
+
+def compare_lexicons(gold_path, corpus, decisions_path) -> dict[str, dict]:
+    """MEDICATION accuracy per split with the base dictionary, the supplement, and both."""
+    from imr_extract.api import build_pipeline
+
+    results = {}
+    for name, settings in LEXICON_VARIANTS.items():
+        nlp = build_pipeline({"imr_lexicon": settings})
+        counts, checks = evaluate_entities(gold_path, corpus, decisions_path, nlp=nlp)
+        results[name] = {
+            split: (counts[split]["MEDICATION"], checks[split]["MEDICATION value"])
+            for split in counts
+        }
+    return results
+
+
+def print_lexicon_comparison(results: dict[str, dict]) -> None:
+    print("\n== MEDICATION by drug lexicon (exact match; value = ingredients)")
+    print(f"{'lexicon':24}{'split':>6}{'gold':>6}{'pred':>6}    P / R / F1            value")
+    for name, by_split in results.items():
+        for split in [s for s in ("dev", "test", "all") if s in by_split]:
+            c, values = by_split[split]
+            p, r, f = _prf(c, "exact")
+            value = f"{sum(values) / len(values):.1%}" if values else "-"
+            print(
+                f"{name:24}{split:>6}{c['gold']:6d}{c['predicted']:6d}"
+                f"    {p:.3f} / {r:.3f} / {f:.3f}   {value:>6}"
+            )
 
 
 def _prf(c: dict[str, int], kind: str) -> tuple[float, float, float]:

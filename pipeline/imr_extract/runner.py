@@ -60,6 +60,15 @@ def _init_worker(model: str | None, max_bytes: int) -> None:
     _worker["key"] = (model, max_bytes)
 
 
+def use_pipeline(nlp, max_bytes: int) -> None:
+    """Process this process's files with `nlp` (a pipeline built in memory, as the lexicon
+    comparison of `make eval` does) until the next `_init_worker` with a model."""
+    _worker["nlp"] = nlp
+    _worker["max_bytes"] = max_bytes
+    _worker["furniture"] = packaged_rules("page_furniture.jsonl")
+    _worker["key"] = ("in-memory", id(nlp))
+
+
 def process_file(path: Path, keep_doc: bool = False):
     """Rows for one file, its normalised text, and the seconds it took (and its Doc, with
     `keep_doc`). Never raises."""

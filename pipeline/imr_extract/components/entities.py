@@ -26,7 +26,7 @@ from imr_extract.normalize.values import (
 )
 
 DOSE_LABELS = ("STRENGTH", "QUANTITY", "REFILLS", "FREQUENCY", "FORM", "DAY_SUPPLY")
-RELATE_BEFORE = 60  # a dose part belongs to the medication just before it on its line...
+RELATE_BEFORE = 60  # a dose part belongs to the medication just before it in its clause...
 RELATE_AFTER = 25  # ...or, failing that, just after it
 
 
@@ -39,72 +39,97 @@ def make_entities(nlp: Language, name: str):
     return EntityResolver(nlp, name)
 
 
-_MEDS = r"(?:the\s+|her\s+|his\s+|pain\s+)?(?:medications?|meds|medicine|opioids?|analgesics?)"
-
-
-def _qualifier(text: str, start: int, end: int) -> str | None:
-    """with/without medication, at best/worst, current: from the words right after a score
-    ("8/10 without and 4/10 with medications") or right before it ("with medication 5/10")."""
-    after = " ".join(text[end : end + 60].lower().split())
-    before = " ".join(text[max(0, start - 50) : start].lower().split())
-    m = re.match(r"[\s,(]*(without|with)\b(.*)", after)
-    if m and re.search(rf"\b{_MEDS}", m.group(2)[:40]):
-        return f"{m.group(1)}_medication"
-    m = re.search(
-        rf"\b(without|with)\s+{_MEDS}\s*(?:use\s+|of\s+|at\s+|is\s+|was\s+|to\s+)?$", before
-    )
-    if m:
-        return f"{m.group(1)}_medication"
-    if re.match(r"[\s,(]*at (?:its )?best", after) or re.search(
-        r"at (?:its )?best\s*(?:of\s+|is\s+)?$", before
-    ):
-        return "at_best"
-    if re.match(r"[\s,(]*at (?:its )?worst", after) or re.search(
-        r"at (?:its )?worst\s*(?:of\s+|is\s+)?$", before
-    ):
-        return "at_worst"
-    if re.search(r"\b(?:currently|current(?:ly)? rated|today|now)\b[^.;]{0,25}$", before):
-        return "current"
-    return None
-
-
 class EntityResolver(RuleComponent):
-    """Rules: date roles (date_roles.jsonl) and candidate filters (entity_filters.jsonl)."""
+    """Rules: date roles (date_roles.jsonl), candidate filters (entity_filters.jsonl: a
+    label with the words right `after` or `before` it, or `inside` a citation) and pain-score
+    qualifiers (pain_qualifiers.jsonl)."""
 
     rules_file = "date_roles.jsonl"
     filters_file = "entity_filters.jsonl"
+    qualifiers_file = "pain_qualifiers.jsonl"
 
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(nlp, name)
         self.window = 60
 
-    def initialize(self, get_examples=None, *, nlp=None, rules_path=None, filters_path=None):
+    def initialize(
+        self,
+        get_examples=None,
+        *,
+        nlp=None,
+        rules_path=None,
+        filters_path=None,
+        qualifiers_path=None,
+    ):
         from imr_extract.rules import packaged_rules, read_rules
 
-        roles = read_rules(rules_path) if rules_path else packaged_rules(self.rules_file)
-        filters = read_rules(filters_path) if filters_path else packaged_rules(self.filters_file)
-        self.set_rules(roles + filters)
+        def rules(path, packaged):
+            return read_rules(path) if path else packaged_rules(packaged)
+
+        self.set_rules(
+            rules(rules_path, self.rules_file)
+            + rules(filters_path, self.filters_file)
+            + rules(qualifiers_path, self.qualifiers_file)
+        )
 
     def compile(self) -> None:
         self._roles = [
-            (r["role"], re.compile(r["pattern"], re.IGNORECASE)) for r in self.rules if "role" in r
+            (
+                r["role"],
+                r.get("section"),
+                re.compile(r["pattern"], re.IGNORECASE) if "pattern" in r else None,
+                re.compile(r["after"], re.IGNORECASE) if "after" in r else None,
+            )
+            for r in self.rules
+            if "role" in r
         ]
-        self._after = [(r["label"], re.compile(r["after"])) for r in self.rules if "after" in r]
-        self._inside = {(r["label"], r["inside"]) for r in self.rules if "inside" in r}
+        self._qualifiers = [
+            (
+                r["qualifier"],
+                re.compile(r["after"]) if "after" in r else None,
+                re.compile(r["before"]) if "before" in r else None,
+            )
+            for r in self.rules
+            if "qualifier" in r
+        ]
+        filters = [r for r in self.rules if "label" in r]
+        self._after = [(r["label"], re.compile(r["after"])) for r in filters if "after" in r]
+        self._before = [
+            (r["label"], re.compile(f"(?:{r['before']})$")) for r in filters if "before" in r
+        ]
+        self._inside = {(r["label"], r["inside"]) for r in filters if "inside" in r}
 
     def _filtered(self, text: str, span, citations: list[tuple[int, int]]) -> bool:
         if any(label == span.label_ and p.match(text, span.end_char) for label, p in self._after):
+            return True
+        before = text[max(0, span.start_char - 40) : span.start_char]
+        if any(label == span.label_ and p.search(before) for label, p in self._before):
             return True
         if (span.label_, "GUIDELINE_CITATION") in self._inside:
             return any(s <= span.start_char < e for s, e in citations)
         return False
 
-    def _date_role(self, text: str, start: int, section: str) -> str | None:
-        if section == "header":
-            return "header"
-        before = text[max(0, start - self.window) : start]
-        for role, pattern in self._roles:
-            if pattern.search(before):
+    def _qualifier(self, text: str, start: int, end: int) -> str | None:
+        """with/without medication, at best/worst, current: from the words right after a score
+        ("8/10 without and 4/10 with medications") or right before it ("with medication 5/10")."""
+        after = " ".join(text[end : end + 60].lower().split())
+        before = " ".join(text[max(0, start - 50) : start].lower().split())
+        for qualifier, after_pattern, before_pattern in self._qualifiers:
+            if after_pattern and after_pattern.search(after):
+                return qualifier
+            if before_pattern and before_pattern.search(before):
+                return qualifier
+        return None
+
+    def _date_role(self, text: str, start: int, end: int, section: str) -> str | None:
+        before = " ".join(text[max(0, start - self.window) : start].split())
+        after = " ".join(text[end : end + 2 * self.window].split())
+        for role, only_in, before_pattern, after_pattern in self._roles:
+            if only_in and only_in != section:
+                continue
+            if before_pattern and before_pattern.search(before):
+                return role
+            if after_pattern and after_pattern.search(after):
                 return role
         return None
 
@@ -157,10 +182,7 @@ class EntityResolver(RuleComponent):
                     ent._.imr_brand = entry.get("brand")
                     ent._.imr_drug_class = entry.get("drug_class")
                 elif label == "DIAGNOSIS":
-                    words = [t.lower_ for t in ent if not t.is_space]
-                    extra = words[: len(words) - len(entry["key"].split(SEP))]
-                    sites = [w for w in extra if w not in ("left", "right", "bilateral")]
-                    ent._.imr_normalized = " ".join([*sites, entry["normalized"]])
+                    ent._.imr_normalized = _diagnosis_value(ent, entry, lexicon)
                 else:
                     ent._.imr_normalized = entry["term"].lower()
                     ent._.imr_item_type = entry.get("item_type")
@@ -172,10 +194,10 @@ class EntityResolver(RuleComponent):
                 ent._.imr_normalized = normalize_refills(ent.text)
             elif label == "DATE":
                 ent._.imr_normalized = parse_date(_flat_date(ent.text))
-                ent._.imr_role = self._date_role(text, start, ent._.imr_section)
+                ent._.imr_role = self._date_role(text, start, ent.end_char, ent._.imr_section)
             elif label == "PAIN_SCORE":
                 ent._.imr_normalized = normalize_pain(ent.text)[0]
-                ent._.imr_qualifier = _qualifier(text, start, ent.end_char)
+                ent._.imr_qualifier = self._qualifier(text, start, ent.end_char)
             else:
                 ent._.imr_normalized = " ".join(ent.text.split()).lower()
 
@@ -192,7 +214,7 @@ class EntityResolver(RuleComponent):
         orphans = {
             i
             for i, r in related.items()
-            if r is None and (ents[i].label_ == "FORM" or "%" in ents[i].text)
+            if r is None and (ents[i].label_ == "FORM" or re.search(r"%|percent", ents[i].text))
         }
         if orphans:
             doc.ents = [e for i, e in enumerate(ents) if i not in orphans]
@@ -233,26 +255,42 @@ def _short_forms(doc: Doc, text: str, candidates) -> list:
     return out
 
 
+def _diagnosis_value(ent, entry: dict, lexicon) -> str:
+    """The condition with its site words first, without side words: "right shoulder
+    contusion" and "contusion of the right shoulder" both give "shoulder contusion"."""
+    words = [t.lower_ for t in ent if not t.is_space]
+    key = entry["key"].split(SEP)
+    at = next((i for i in range(len(words)) if words[i : i + len(key)] == key), 0)
+    extra = words[:at] + words[at + len(key) :]
+    sites = [w for w in extra if lexicon.modifiers.get(w) in ("site", "acuity", "kind")]
+    return " ".join([*sites, entry["normalized"]])
+
+
 def _flat_date(text: str) -> str:
     return re.sub(r"\s+", "", text) if re.match(r"^\d", text) else " ".join(text.split())
 
 
+CLAUSE_ENDS = ("\n\n", ". ", ".\n", ";", ": ", ":\n")
+
+
 def _related_medication(text: str, ents, i: int) -> int | None:
-    """Index of the medication a dose part belongs to: the closest before it on the same line
-    (no other medication between), else the closest after it on the same line."""
+    """Index of the medication a dose part belongs to: the closest before it in the same
+    clause (no other medication between), else the closest after it. A clause ends at a
+    sentence end, a semicolon, a colon or a blank line, not at a line wrapped by the PDF
+    ("Flexeril\n10mg #30")."""
     ent = ents[i]
-    line_start = text.rfind("\n", 0, ent.start_char) + 1
-    line_end = text.find("\n", ent.end_char)
-    line_end = len(text) if line_end < 0 else line_end
+    left = max(text.rfind(end, 0, ent.start_char) + len(end) for end in CLAUSE_ENDS)
+    found = [text.find(end, ent.end_char) for end in CLAUSE_ENDS]
+    right = min([f for f in found if f >= 0] or [len(text)])
     for j in range(i - 1, -1, -1):
         other = ents[j]
-        if other.end_char < max(line_start, ent.start_char - RELATE_BEFORE):
+        if other.end_char < max(left, ent.start_char - RELATE_BEFORE):
             break
         if other.label_ == "MEDICATION":
             return j
     for j in range(i + 1, len(ents)):
         other = ents[j]
-        if other.start_char > min(line_end, ent.end_char + RELATE_AFTER):
+        if other.start_char > min(right, ent.end_char + RELATE_AFTER):
             break
         if other.label_ == "MEDICATION":
             return j

@@ -20,22 +20,7 @@ def doses_per_day(frequency: str | None) -> float | None:
     if not frequency:
         return None
     f = " ".join(frequency.lower().replace(".", "").split())
-    fixed = {
-        "bid": 2,
-        "tid": 3,
-        "qid": 4,
-        "qd": 1,
-        "qhs": 1,
-        "qam": 1,
-        "qpm": 1,
-        "daily": 1,
-        "once daily": 1,
-        "twice daily": 2,
-        "three times daily": 3,
-        "four times daily": 4,
-        "nightly": 1,
-        "at bedtime": 1,
-    }
+    fixed = fixed_frequencies()
     if f in fixed:
         return float(fixed[f])
     m = re.match(r"every (\d+)(?:\s*(?:-|to)\s*\d+)? ?hours?", f) or re.match(r"q ?(\d+)", f)
@@ -62,6 +47,12 @@ def units_per_dose(item: str) -> float:
         word = m.group(1)
         return float(WORD_NUMBERS.get(word, word))
     return 1.0
+
+
+@lru_cache(maxsize=1)
+def fixed_frequencies() -> dict[str, float]:
+    """Doses per day of sig abbreviations and phrases (frequencies.csv), read once."""
+    return {r["frequency"]: float(r["doses_per_day"]) for r in packaged_rules("frequencies.csv")}
 
 
 @lru_cache(maxsize=1)
