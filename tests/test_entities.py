@@ -16,6 +16,7 @@ from conftest import read_sample
         ("10mg/1ml", "10 mg/ml"),
         ("650-1000 mg", "650-1000 mg"),
         ("10/325", "10 mg + 325 mg"),
+        ("75-0.2mg", "75 mg + 0.2 mg"),
     ],
 )
 def test_normalize_strength(text, value):
@@ -189,6 +190,26 @@ def test_diagnosis_spans_take_their_site_words(nlp):
         ("fracture of the distal radius", "distal radius fracture"),
         ("insomnia", "insomnia"),
     ]
+
+
+def test_dates_glued_to_the_next_sentence_and_month_year(nlp):
+    _, found = ents(
+        nlp, "Injured on November 2, 2016.In a report of 12-2016 and 12/2014, pain was 7/10."
+    )
+    assert [(t, v) for label, t, v in found if label == "DATE"] == [
+        ("November 2, 2016", "2016-11-02"),
+        ("12-2016", "2016-12"),
+        ("12/2014", "2014-12"),
+    ]
+
+
+def test_session_counts_and_doses_are_not_quantities(nlp):
+    _, found = ents(
+        nlp,
+        "Chiropractic sessions for the cervical spine, #8. Meloxicam 7.5mg one to two tablets "
+        "daily #30.",
+    )
+    assert [t for label, t, _ in found if label == "QUANTITY"] == ["#30"]
 
 
 def test_refills_and_therapy_schedules(nlp):

@@ -60,12 +60,20 @@ def build_pipeline(config: dict[str, dict] | None = None) -> Language:
 
 def customize_tokenizer(nlp: Language) -> None:
     """Compounds are written with slashes ("Lidocaine/Capsaicin", "5%/Amitriptyline"): split
-    a slash between words so each ingredient is a token. And "g." after a number is a unit
-    and a full stop, not an abbreviation. Saved with the pipeline's tokenizer."""
-    from spacy.util import compile_infix_regex
+    a slash between words, or after a word, so each ingredient is a token. Split a full stop
+    glued to the next sentence after a number, so the date before it is its own token. And
+    "g." after a number is a unit and a full stop, not an abbreviation. Saved with the
+    pipeline's tokenizer."""
+    from spacy.util import compile_infix_regex, compile_suffix_regex
 
-    infixes = [*nlp.Defaults.infixes, r"(?<=[A-Za-z%])/(?=[A-Za-z])"]
+    infixes = [
+        *nlp.Defaults.infixes,
+        r"(?<=[A-Za-z%])/(?=[A-Za-z])",
+        r"(?<=\d)\.(?=[A-Z][a-z])",  # a full stop without its space: "November 2, 2016.In a"
+    ]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    suffixes = [*nlp.Defaults.suffixes, r"(?<=[A-Za-z])/"]  # "myalgia/ myositis"
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.tokenizer.rules = {
         text: rule
         for text, rule in nlp.tokenizer.rules.items()
@@ -81,7 +89,8 @@ def load(path: str | Path | None = None) -> Language:
 
 
 def _rules_fingerprint() -> str:
-    """Changes whenever a rule file, this package or the base drug dictionary changes."""
+    """Changes whenever a rule file, the code that builds the pipeline, this package's version
+    or the base drug dictionary changes."""
     import hashlib
     from importlib import resources
     from importlib.metadata import version
@@ -92,7 +101,8 @@ def _rules_fingerprint() -> str:
     for item in sorted(folder.iterdir(), key=lambda f: f.name):
         if item.name.endswith((".jsonl", ".csv")):
             digest.update(item.name.encode() + item.read_bytes())
-    for module in sorted(Path(__file__).parent.glob("components/*.py")):
+    here = Path(__file__)  # this module builds the tokenizer; the components build the rest
+    for module in [here, *sorted(here.parent.glob("components/*.py"))]:
         digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 _NUMERIC = re.compile(r"^\s*(\d{1,2})[/-](\d{1,2})[/-](\d{2}|\d{4})\s*$")
+_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})[/-]((?:19|20)\d{2})\s*$")
 _MONTHS = {
     name: i
     for i, names in enumerate(
@@ -40,7 +41,8 @@ def expand_year(year: int, pivot: int = 40) -> int:
 
 
 def parse_date(text: str) -> str | None:
-    """'5/28/2010' -> '2010-05-28', '10-13-16' -> '2016-10-13', 'December 2014' -> '2014-12'.
+    """'5/28/2010' -> '2010-05-28', '10-13-16' -> '2016-10-13', 'December 2014' and
+    '12/2014' -> '2014-12'.
     Month first, as US letters write them; None when it is not a valid date."""
     match = _NUMERIC.match(text)
     if match:
@@ -49,6 +51,9 @@ def parse_date(text: str) -> str | None:
             return date(expand_year(year), month, day).isoformat()
         except ValueError:
             return None
+    match = _MONTH_YEAR.match(text)
+    if match and 1 <= int(match.group(1)) <= 12:
+        return f"{int(match.group(2)):04d}-{int(match.group(1)):02d}"
     match = _WORDY.match(text)
     if match and match.group(1).lower() in _MONTHS:
         month = _MONTHS[match.group(1).lower()]

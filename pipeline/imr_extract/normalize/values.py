@@ -61,8 +61,9 @@ def normalize_strength(text: str) -> str:
     if not unit and len(numbers) > 1:
         unit = "mg"  # "Norco 10/325": combination strengths without a unit are milligrams
     low, high = (float(n) for n in numbers[:2]) if len(numbers) == 2 else (0.0, 0.0)
-    if len(numbers) == 2 and "-" in m.group(1) and "/" not in m.group(1) and high < 10 * low:
-        # "650-1000 mg" is a range; "7.5-325mg" (ten times apart) is a combination
+    if len(numbers) == 2 and "-" in m.group(1) and "/" not in m.group(1) and low < high < 10 * low:
+        # "650-1000 mg" is a range; "7.5-325mg" (ten times apart) and "75-0.2mg" (going
+        # down) are combinations
         return f"{_fmt(numbers[0])}-{_fmt(numbers[1])} {unit}".strip()
     return " + ".join(f"{_fmt(n)} {unit}".strip() for n in numbers)
 
