@@ -262,7 +262,8 @@ def _diagnosis_value(ent, entry: dict, lexicon) -> str:
     key = entry["key"].split(SEP)
     at = next((i for i in range(len(words)) if words[i : i + len(key)] == key), 0)
     extra = words[:at] + words[at + len(key) :]
-    sites = [w for w in extra if lexicon.modifiers.get(w) in ("site", "acuity", "kind")]
+    kinds = ("site", "direction", "acuity", "kind")
+    sites = [w for w in extra if lexicon.modifiers.get(w) in kinds]
     return " ".join([*sites, entry["normalized"]])
 
 
