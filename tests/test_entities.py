@@ -48,13 +48,22 @@ def ents(nlp, text):
     return doc, [(e.label_, e.text, e._.imr_normalized) for e in doc.ents]
 
 
+def values(found, label):
+    """(text, normalized) of the entities of one label, in text order."""
+    return [(t, v) for lab, t, v in found if lab == label]
+
+
+def texts(found, label):
+    return [t for lab, t, _ in found if lab == label]
+
+
 def test_medications_brand_generic_and_compounds(nlp):
     _, found = ents(
         nlp,
         "She takes Norco 10/325mg #180 and Fexmid 7.5 MG; Flurbiprofen 20%, "
         "Baclofen 5% in cream base 240g was requested with Terocin patches.",
     )
-    meds = [(t, v) for label, t, v in found if label == "MEDICATION"]
+    meds = values(found, "MEDICATION")
     assert meds == [
         ("Norco", "hydrocodone;acetaminophen"),
         ("Fexmid", "cyclobenzaprine"),
@@ -69,7 +78,7 @@ def test_medications_brand_generic_and_compounds(nlp):
 
 def test_drug_classes_are_not_medications(nlp):
     _, found = ents(nlp, "Opioids and NSAIDs are not first line; muscle relaxants neither.")
-    assert [f for f in found if f[0] == "MEDICATION"] == []
+    assert texts(found, "MEDICATION") == []
 
 
 def test_dose_parts_attach_to_their_medication(nlp):
@@ -89,7 +98,7 @@ def test_dates_and_not_dates(nlp):
         "DOI of 5/28/2010. Seen 10-13-16 and in December 2014. Norco 10/325, "
         "pain 7/10, strength 4/5, reflexes 2/4, 4/6 acupuncture treatments.",
     )
-    dates = [(t, v) for label, t, v in found if label == "DATE"]
+    dates = values(found, "DATE")
     assert dates == [
         ("5/28/2010", "2010-05-28"),
         ("10-13-16", "2016-10-13"),
@@ -163,13 +172,13 @@ def test_guideline_titles_are_not_diagnoses(nlp):
         "Decision based on MTUS Chronic Pain Medical Treatment Guidelines. "
         "The patient has chronic pain.",
     )
-    assert [t for label, t, _ in found if label == "DIAGNOSIS"] == ["chronic pain"]
+    assert texts(found, "DIAGNOSIS") == ["chronic pain"]
 
 
 def test_lexicon_terms_with_spacy_symbol_words(nlp):
     # "root" and "acl" are spaCy symbols (fixed ids, not hashes): they must still match
     _, found = ents(nlp, "No findings of nerve root compromise. She has an ACL tear.")
-    assert [t for label, t, _ in found if label == "DIAGNOSIS"] == [
+    assert texts(found, "DIAGNOSIS") == [
         "nerve root compromise",
         "ACL tear",
     ]
@@ -183,7 +192,7 @@ def test_diagnosis_spans_take_their_site_words(nlp):
         "distal radius and she was seen. She uses anti-anxiety medications for insomnia "
         "treatment. Impingement testing was positive.",
     )
-    assert [(t, v) for label, t, v in found if label == "DIAGNOSIS"] == [
+    assert values(found, "DIAGNOSIS") == [
         ("sprain of unspecified parts of the right shoulder girdle", "unspecified shoulder sprain"),
         ("strain of muscle, fascia and tendon at neck level", "neck strain"),
         ("right neck pain", "neck pain"),
@@ -196,7 +205,7 @@ def test_dates_glued_to_the_next_sentence_and_month_year(nlp):
     _, found = ents(
         nlp, "Injured on November 2, 2016.In a report of 12-2016 and 12/2014, pain was 7/10."
     )
-    assert [(t, v) for label, t, v in found if label == "DATE"] == [
+    assert values(found, "DATE") == [
         ("November 2, 2016", "2016-11-02"),
         ("12-2016", "2016-12"),
         ("12/2014", "2014-12"),
@@ -209,7 +218,7 @@ def test_session_counts_and_doses_are_not_quantities(nlp):
         "Chiropractic sessions for the cervical spine, #8. Meloxicam 7.5mg one to two tablets "
         "daily #30.",
     )
-    assert [t for label, t, _ in found if label == "QUANTITY"] == ["#30"]
+    assert texts(found, "QUANTITY") == ["#30"]
 
 
 def test_refills_and_therapy_schedules(nlp):
@@ -219,7 +228,7 @@ def test_refills_and_therapy_schedules(nlp):
         "visits over eight weeks, from up to 3 visits per week.",
     )
     assert ("REFILLS", "with three (3) refills", "3") in found
-    assert [t for label, t, _ in found if label == "FREQUENCY"] == [
+    assert texts(found, "FREQUENCY") == [
         "10 physical therapy visits over eight weeks",
         "3 visits per week",
     ]

@@ -172,7 +172,9 @@ def main(
             print_report,
         )
 
-        print_report(*evaluate_entities(entities_path, corpus, gold_path, model))
+        entities = evaluate_entities(entities_path, corpus, gold_path, model)
+        print_report(*entities)
         if compare_lexicon:
-            print_lexicon_comparison(compare_lexicons(entities_path, corpus, gold_path))
+            shipped = entities if model is None else None  # the packaged rules: both lexicons
+            print_lexicon_comparison(compare_lexicons(entities_path, corpus, gold_path, shipped))
     return 0

@@ -135,14 +135,19 @@ def evaluate_entities(gold_path, corpus, decisions_path, model=None, nlp=None):
     return counts, checks
 
 
-def compare_lexicons(gold_path, corpus, decisions_path) -> dict[str, dict]:
-    """MEDICATION accuracy per split with the base dictionary, the supplement, and both."""
+def compare_lexicons(gold_path, corpus, decisions_path, shipped=None) -> dict[str, dict]:
+    """MEDICATION accuracy per split with the base dictionary, the supplement, and both.
+    `shipped`: what `evaluate_entities` already gave for the packaged pipeline (both
+    lexicons), so that run is not done a second time."""
     from imr_extract.api import build_pipeline
 
     results = {}
     for name, settings in LEXICON_VARIANTS.items():
-        nlp = build_pipeline({"imr_lexicon": settings})
-        counts, checks = evaluate_entities(gold_path, corpus, decisions_path, nlp=nlp)
+        if shipped is not None and all(settings.values()):
+            counts, checks = shipped
+        else:
+            nlp = build_pipeline({"imr_lexicon": settings})
+            counts, checks = evaluate_entities(gold_path, corpus, decisions_path, nlp=nlp)
         results[name] = {
             split: (counts[split]["MEDICATION"], checks[split]["MEDICATION value"])
             for split in counts

@@ -54,9 +54,7 @@ def _init_worker(model: str | None, max_bytes: int) -> None:
         return
     from imr_extract.api import load
 
-    _worker["nlp"] = load(model)
-    _worker["max_bytes"] = max_bytes
-    _worker["furniture"] = packaged_rules("page_furniture.jsonl")
+    use_pipeline(load(model), max_bytes)
     _worker["key"] = (model, max_bytes)
 
 

@@ -1,8 +1,9 @@
 """From candidates to entities: resolve overlaps, normalise values, link each entity to its
 section, decision and (for dose parts) medication.
 
-Rules for what a candidate needs to be kept and how dates get a role are data
-(resources/entity_patterns.jsonl `needs`, resources/date_roles.jsonl).
+Rules for what a candidate needs to be kept, which candidates are not entities, how dates get
+a role and pain scores a qualifier are data (resources/entity_patterns.jsonl `needs`,
+entity_filters.jsonl, date_roles.jsonl, pain_qualifiers.jsonl).
 """
 
 import re
@@ -205,12 +206,16 @@ class EntityResolver(RuleComponent):
     def _relate(doc: Doc, text: str) -> None:
         """Attach dose parts to their medication; a percentage or a release form with no
         medication beside it is not a dose ("36 to 56% of users", "seen in the ER")."""
+
+        def links(ents) -> dict[int, int | None]:
+            return {
+                i: _related_medication(text, ents, i)
+                for i, e in enumerate(ents)
+                if e.label_ in DOSE_LABELS
+            }
+
         ents = list(doc.ents)
-        related = {
-            i: _related_medication(text, ents, i)
-            for i, e in enumerate(ents)
-            if e.label_ in DOSE_LABELS
-        }
+        related = links(ents)
         orphans = {
             i
             for i, r in related.items()
@@ -219,11 +224,7 @@ class EntityResolver(RuleComponent):
         if orphans:
             doc.ents = [e for i, e in enumerate(ents) if i not in orphans]
             ents = list(doc.ents)
-            related = {
-                i: _related_medication(text, ents, i)
-                for i, e in enumerate(ents)
-                if e.label_ in DOSE_LABELS
-            }
+            related = links(ents)
         for i, medication in related.items():
             ents[i]._.imr_related = medication
 
@@ -280,8 +281,10 @@ def _related_medication(text: str, ents, i: int) -> int | None:
     sentence end, a semicolon, a colon or a blank line, not at a line wrapped by the PDF
     ("Flexeril\n10mg #30")."""
     ent = ents[i]
-    left = max(text.rfind(end, 0, ent.start_char) + len(end) for end in CLAUSE_ENDS)
-    found = [text.find(end, ent.end_char) for end in CLAUSE_ENDS]
+    # only clause ends inside the windows matter: search there, not the whole letter
+    lo, hi = max(0, ent.start_char - RELATE_BEFORE - 2), ent.end_char + RELATE_AFTER + 2
+    left = max(text.rfind(end, lo, ent.start_char) + len(end) for end in CLAUSE_ENDS)
+    found = [text.find(end, ent.end_char, hi) for end in CLAUSE_ENDS]
     right = min([f for f in found if f >= 0] or [len(text)])
     for j in range(i - 1, -1, -1):
         other = ents[j]
