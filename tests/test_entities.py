@@ -201,6 +201,24 @@ def test_diagnosis_spans_take_their_site_words(nlp):
     ]
 
 
+def test_sites_after_pain_and_tissue_words_before_a_condition(nlp):
+    _, found = ents(
+        nlp,
+        "She complained of pain in the neck, left shoulder and low back, and pain in the right "
+        "lateral aspect of the foot. Diagnoses: cervical muscle pain; biceps tendon tear; "
+        "myalgia and myositis (ICD9 729.1). She was given a fracture boot. Pain was noted.",
+    )
+    assert values(found, "DIAGNOSIS") == [
+        ("pain in the neck, left shoulder and low back", "neck shoulder low back pain"),
+        ("pain in the right lateral aspect of the foot", "lateral foot pain"),
+        ("cervical muscle pain", "cervical pain"),
+        ("biceps tendon tear", "biceps tear"),
+        ("myalgia", "myalgia"),
+        ("myositis", "myositis"),
+        ("729.1", "729.1"),
+    ]
+
+
 def test_dates_glued_to_the_next_sentence_and_month_year(nlp):
     _, found = ents(
         nlp, "Injured on November 2, 2016.In a report of 12-2016 and 12/2014, pain was 7/10."
@@ -216,7 +234,7 @@ def test_session_counts_and_doses_are_not_quantities(nlp):
     _, found = ents(
         nlp,
         "Chiropractic sessions for the cervical spine, #8. Meloxicam 7.5mg one to two tablets "
-        "daily #30.",
+        "daily #30. It reported #6 sessions of therapy.",
     )
     assert texts(found, "QUANTITY") == ["#30"]
 
@@ -225,12 +243,15 @@ def test_refills_and_therapy_schedules(nlp):
     _, found = ents(
         nlp,
         "Voltaren 75mg #60 with three (3) refills. The guidelines allow 10 physical therapy "
-        "visits over eight weeks, from up to 3 visits per week.",
+        "visits over eight weeks, from up to 3 visits per week. PT 1 to 3 times per week; OT "
+        "two to three times a week for six to eight weeks.",
     )
     assert ("REFILLS", "with three (3) refills", "3") in found
     assert texts(found, "FREQUENCY") == [
         "10 physical therapy visits over eight weeks",
         "3 visits per week",
+        "1 to 3 times per week",
+        "two to three times a week for six to eight weeks",
     ]
 
 

@@ -17,12 +17,13 @@ from imr_extract.rules import packaged_rules
 SPAN_KEY = "imr_lexicon"
 SEP = "\x1f"
 # kinds of diagnosis_modifiers.csv: words before a condition that belong to it (a direction,
-# "lower", "anterior", belongs to the span but is not a site: "anterior pain" is no diagnosis)...
-BEFORE_KINDS = {"side", "site", "direction", "acuity", "kind"}
+# "lower", "anterior", belongs to the span but is not a site: "anterior pain" is no diagnosis;
+# a tissue or site noun neither: "cervical muscle pain", "biceps tendon tear")...
+BEFORE_KINDS = {"side", "site", "direction", "acuity", "kind", "tissue", "site_noun"}
 # ...and the words of a site phrase after it ("sprain of unspecified parts of the right
 # shoulder girdle"): it starts with a `link`, and ends at its last site or site noun
 SITE_END_KINDS = {"site", "site_noun"}
-AFTER_KINDS = {"link", "connector", "side", "site", "direction", "site_noun", "kind"}
+AFTER_KINDS = {"link", "connector", "side", "site", "direction", "site_noun", "kind", "tissue"}
 AFTER_WINDOW = 16
 
 
