@@ -14,7 +14,7 @@ from spacy.util import filter_spans
 
 from imr_extract.components.base import RuleComponent, doc_text
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
-from imr_extract.components.lexicon import SEP
+from imr_extract.components.lexicon import SEP, VALUE_KINDS
 from imr_extract.components.lexicon import SPAN_KEY as LEXICON_KEY
 from imr_extract.components.patterns import SPAN_KEY as PATTERNS_KEY
 from imr_extract.components.sectionizer import SPAN_KEY as SECTIONS_KEY
@@ -263,8 +263,7 @@ def _diagnosis_value(ent, entry: dict, lexicon) -> str:
     key = entry["key"].split(SEP)
     at = next((i for i in range(len(words)) if words[i : i + len(key)] == key), 0)
     extra = words[:at] + words[at + len(key) :]
-    kinds = ("site", "direction", "acuity", "kind")
-    sites = [w for w in extra if lexicon.modifiers.get(w) in kinds]
+    sites = [w for w in extra if lexicon.modifiers.get(w) in VALUE_KINDS]
     return " ".join([*sites, entry["normalized"]])
 
 

@@ -24,6 +24,9 @@ BEFORE_KINDS = {"side", "site", "direction", "acuity", "kind", "tissue", "site_n
 # shoulder girdle"): it starts with a `link`, and ends at its last site or site noun
 SITE_END_KINDS = {"site", "site_noun"}
 AFTER_KINDS = {"link", "connector", "side", "site", "direction", "site_noun", "kind", "tissue"}
+# the modifier words kept in a diagnosis's normalised value ("shoulder contusion"): no side,
+# no tissue or site noun
+VALUE_KINDS = ("site", "direction", "acuity", "kind")
 AFTER_WINDOW = 16
 
 
