@@ -35,6 +35,7 @@ DOCUMENT_COLUMNS = [
     "sha1",
     "n_pages",
     "n_chars",
+    "qa_flags",
 ]
 
 DECISION_PART_COLUMNS = ["claims_administrator_guideline", "maximus_guideline", "rationale"]
@@ -235,6 +236,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "sha1": source.sha1,
         "n_pages": source.n_pages,
         "n_chars": len(source.text) if source.text else len(doc.text),
+        "qa_flags": join_list(_unique(doc._.imr_qa_flags or [])),
     }
     parts: dict[int, dict[str, str]] = {}
     for part in doc.spans.get(PARTS_KEY, []):

@@ -14,6 +14,8 @@ DOC_EXTENSIONS = {
     "imr_patient_age": None,
     "imr_patient_sex": None,
     "imr_warnings": None,
+    # structural self-check codes of the letter (resources/qa_flags.csv), in the order found
+    "imr_qa_flags": None,
     # [[short_start, short_end, long_start, long_end], ...] from scispaCy's abbreviation detector
     "imr_abbreviations": None,
 }
