@@ -140,7 +140,7 @@ def test_run_writes_the_contract_and_reports_bad_input(mixed_inputs, tmp_path, c
         "processed_this_run": 10,
     }
     assert {d["doc_id"]: d["status"] for d in manifest["documents"]} == status
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".imr-extract.lock"]
 
 
 def test_run_exits_non_zero_when_nothing_succeeds(tmp_path, capsys):

@@ -191,19 +191,21 @@ CATEGORY_COLUMNS = {
 def load_run(out_dir: str | Path) -> dict:
     """A finished run's tables as typed DataFrames: {"documents", "decisions", "citations",
     "entities"}; dates as datetimes, booleans, whole numbers as Int64, categories for
-    outcome, label and the other small vocabularies. Reads Parquet when the run wrote it."""
+    outcome, label and the other small vocabularies. Reads Parquet when the run wrote it.
+    Only the tables its manifest names, checked against it: a run that is unfinished, or was
+    stopped while publishing, raises `RunNotFinishedError` instead of mixing two runs."""
     import pandas as pd
 
     from imr_extract.export import TABLES, column_dtype, typed
+    from imr_extract.store import finished_tables
 
-    out = Path(out_dir)
+    files = finished_tables(out_dir)
     frames = {}
     for name in TABLES:
-        parquet, csv = out / f"{name}.parquet", out / f"{name}.csv"
-        if parquet.exists():
-            df = pd.read_parquet(parquet)
+        if f"{name}.parquet" in files:
+            df = pd.read_parquet(files[f"{name}.parquet"])
         else:
-            df = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""])
+            df = pd.read_csv(files[f"{name}.csv"], dtype=str, keep_default_na=False, na_values=[""])
             for col in df.columns:
                 if column_dtype(col) == "boolean":
                     df[col] = df[col].map(

@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         help="Dask scheduler address (default: a LocalCluster of --n-process workers)",
     )
     run.add_argument("--batch-size", type=int, default=64, help="documents per part (default 64)")
+    run.add_argument(
+        "--excel-safe",
+        action="store_true",
+        help="prefix CSV text cells starting with = + - @ with ' (spreadsheet formula guard)",
+    )
 
     build = sub.add_parser("build", help="write the pipeline directory that spacy.load() opens")
     build.add_argument("out", help="directory to write, e.g. models/imr_pipeline")
@@ -88,9 +93,27 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 the run failed (no document ok, disk full, tables disagree),
+    2 a usage error, 130 interrupted. Every error is one line on stderr."""
     args = _parser().parse_args(argv)
+    try:
+        return _command(args)
+    except KeyboardInterrupt:
+        again = " run again with --resume" if args.command == "run" else ""
+        print(f"imr-extract: interrupted;{again or ' nothing was written'}", file=sys.stderr)
+        return 130
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"imr-extract: {' '.join(str(message).split())}", file=sys.stderr)
+    return code
+
+
+def _command(args) -> int:
     if args.command == "run":
-        from imr_extract.runner import RunExistsError, run
+        from imr_extract.runner import RunExistsError, UsageError, run
+        from imr_extract.store import RunLockedError
+        from imr_extract.workers import BatchFailed
 
         try:
             result = run(
@@ -105,10 +128,14 @@ def main(argv: list[str] | None = None) -> int:
                 backend=args.backend,
                 scheduler=args.scheduler,
                 batch_size=args.batch_size,
+                excel_safe=args.excel_safe,
             )
-        except RunExistsError as exc:
-            print(f"imr-extract: {exc}", file=sys.stderr)
-            return 2
+        except (RunExistsError, UsageError, RunLockedError) as exc:
+            return _fail(exc, 2)
+        except BatchFailed as exc:
+            return _fail(_write_error(exc.error, args.out), 1)
+        except OSError as exc:
+            return _fail(_write_error(exc, args.out), 1)
         counts = result.manifest["counts"]
         print(
             f"{counts['documents']} documents: {counts['ok']} ok, {counts['error']} error; "
@@ -119,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         errors = [d for d in result.manifest["documents"] if d["status"] == "error"]
         for d in errors[:20]:
             print(f"  error: {d['doc_id']}: {d['error']}", file=sys.stderr)
-        return 0 if counts["ok"] else 1
+        for problem in result.problems:
+            _fail(f"the tables disagree with the journal: {problem}", 1)
+        return 0 if counts["ok"] and not result.problems else 1
     if args.command == "build":
         from imr_extract.api import build_pipeline
 
@@ -130,16 +159,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "show":
         from imr_extract.show import show
 
+        if args.out and not Path(args.out).parent.is_dir():
+            return _fail(f"--out {args.out}: folder {Path(args.out).parent} does not exist", 2)
         try:
             print(f"wrote {show(args.letter, args.out, args.model)}")
         except ValueError as exc:
-            print(f"imr-extract: {exc}", file=sys.stderr)
-            return 1
+            return _fail(exc, 1)
+        except OSError as exc:
+            return _fail(_write_error(exc, args.out or "."), 1)
         return 0
     if args.command == "report":
         from imr_extract.report import write_report
+        from imr_extract.store import RunNotFinishedError
 
-        print(f"wrote {write_report(args.out_dir, args.out)}")
+        if args.out and not Path(args.out).parent.is_dir():
+            return _fail(f"--out {args.out}: folder {Path(args.out).parent} does not exist", 2)
+        try:
+            print(f"wrote {write_report(args.out_dir, args.out)}")
+        except RunNotFinishedError as exc:
+            return _fail(exc, 2)
+        except OSError as exc:
+            return _fail(_write_error(exc, args.out or args.out_dir), 1)
         return 0
     if args.command == "bench":
         from imr_extract.bench import main as bench_main
@@ -157,6 +197,33 @@ def main(argv: list[str] | None = None) -> int:
             args.compare_lexicons,
         )
     return 2
+
+
+def _write_error(exc: BaseException, out: str) -> str:
+    """One line for an error of the file system: disk full names the disk and what to do."""
+    import errno
+
+    name = getattr(exc, "filename", None) or out
+    full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+    if full or "No space left on device" in str(exc):
+        return (
+            f"no space left on the disk of {_mount_point(Path(out))} (writing {name}); "
+            "free some space, then run again with --resume"
+        )
+    if isinstance(exc, OSError):
+        return f"cannot write {name}: {exc.strerror or exc}"
+    return f"a batch failed: {type(exc).__name__}: {exc}"
+
+
+def _mount_point(path: Path) -> Path:
+    """The mount point of the file system that holds `path` (the disk a user must free)."""
+    path = path.resolve()
+    while not path.exists():
+        path = path.parent
+    dev = path.stat().st_dev
+    while path.parent != path and path.parent.stat().st_dev == dev:
+        path = path.parent
+    return path
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from imr_extract.batch import init_worker, process_file
 from imr_extract.components.header import HEADER_FIELDS
 from imr_extract.normalize.text import squash
 from imr_extract.rules import read_jsonl
-from imr_extract.runner import _init_worker, process_file
 
 HEADER_CHECKS = [
     *HEADER_FIELDS,
@@ -113,7 +113,7 @@ def evaluate(
 ):
     """({split: {check: [correct, total]}}, disagreements) for decisions and header fields,
     and the same pair for citations when `citations_path` is given."""
-    _init_worker(model, 10 * 1024 * 1024)
+    init_worker(model, 10 * 1024 * 1024)
 
     def table():
         return defaultdict(lambda: defaultdict(lambda: [0, 0]))

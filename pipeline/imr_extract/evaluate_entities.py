@@ -7,8 +7,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from imr_extract.batch import init_worker, process_file, use_pipeline
 from imr_extract.rules import read_jsonl
-from imr_extract.runner import _init_worker, process_file, use_pipeline
 
 # the labels of the annotation guide; PROCEDURE, FORM and DAY_SUPPLY are not annotated
 ANNOTATED_LABELS = {
@@ -116,7 +116,7 @@ LEXICON_VARIANTS = {
 def evaluate_entities(gold_path, corpus, decisions_path, model=None, nlp=None):
     """Counts and checks per split; `nlp` (a pipeline in memory) instead of `model`."""
     if nlp is None:
-        _init_worker(model, MAX_BYTES)
+        init_worker(model, MAX_BYTES)
     else:
         use_pipeline(nlp, MAX_BYTES)
     decisions = {g["doc_id"]: g["decisions"] for g in read_jsonl(decisions_path)}

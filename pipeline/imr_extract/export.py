@@ -36,6 +36,7 @@ DOCUMENT_COLUMNS = [
     "n_pages",
     "n_chars",
     "qa_flags",
+    "text_file",
 ]
 
 DECISION_PART_COLUMNS = ["claims_administrator_guideline", "maximus_guideline", "rationale"]
@@ -270,6 +271,8 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                 ),
             }
         )
+    if error:  # a letter that cannot be used is one documents row and nothing else
+        decision_rows, citation_rows, entity_rows = [], [], []
     return {
         "documents": [doc_row],
         "decisions": decision_rows,

@@ -2,14 +2,14 @@
 
 Documents go through in batches; each batch becomes one part (see `store.py`) and its journal
 lines. Memory does not grow with the corpus, a killed run resumes where it stopped
-(`resume=True`), and one bad document never stops the rest.
+(`resume=True`), and one bad document never stops the rest. Rows come out in input order
+(the order of the inputs given, each folder's files sorted), whatever the batches, the
+backend or the attempts: then skipped inputs, then inputs that disappeared since an earlier
+attempt. One run at a time holds the output folder.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import multiprocessing as mp
 import platform
 import sys
 import time
@@ -19,22 +19,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from spacy.tokens import DocBin
-
-from imr_extract.export import TABLES, doc_rows, error_rows
-from imr_extract.ingest import DEFAULT_MAX_BYTES, SourceDocument, find_inputs, read_document
-from imr_extract.rules import packaged_rules
-from imr_extract.store import RunStore, atomic_write
+from imr_extract.batch import init_worker, journal_entry, process_batch, text_file_name
+from imr_extract.export import TABLES, error_rows
+from imr_extract.ingest import (
+    DEFAULT_MAX_BYTES,
+    SourceDocument,
+    doc_id_of,
+    file_sha1,
+    path_text,
+    scan_inputs,
+)
+from imr_extract.store import RunStore, new_attempt
 
 FORMATS = ("csv", "parquet", "both", "docbin")  # docbin: CSV tables plus the spaCy Docs
 BACKENDS = ("local", "dask")
 DEFAULT_BATCH_SIZE = 64
-
-_worker: dict[str, Any] = {}
+MISSING = "input file no longer exists (it was read by an earlier attempt of this run)"
 
 
 class RunExistsError(Exception):
     """The output folder holds a previous run and resume was not asked for."""
+
+
+class UsageError(ValueError):
+    """A setting that cannot work (a batch size of 0, --out naming a file)."""
 
 
 @dataclass
@@ -47,133 +55,25 @@ class RunResult:
     def n_ok(self) -> int:
         return self.manifest["counts"]["ok"]
 
-
-def _init_worker(model: str | None, max_bytes: int) -> None:
-    """Load the pipeline once per process (a local worker, a Dask worker, or this one)."""
-    if _worker.get("key") == (model, max_bytes):
-        return
-    from imr_extract.api import load
-
-    use_pipeline(load(model), max_bytes)
-    _worker["key"] = (model, max_bytes)
+    @property
+    def problems(self) -> list[str]:
+        return self.manifest.get("problems", [])
 
 
-def use_pipeline(nlp, max_bytes: int) -> None:
-    """Process this process's files with `nlp` (a pipeline built in memory, as the lexicon
-    comparison of `make eval` does) until the next `_init_worker` with a model."""
-    _worker["nlp"] = nlp
-    _worker["max_bytes"] = max_bytes
-    _worker["furniture"] = packaged_rules("page_furniture.jsonl")
-    _worker["key"] = ("in-memory", id(nlp))
+@dataclass
+class Planned:
+    """One row of documents.csv to be: a file to read, or an input that gives only an error."""
 
-
-def process_file(path: Path, keep_doc: bool = False):
-    """Rows for one file, its normalised text, and the seconds it took (and its Doc, with
-    `keep_doc`). Never raises."""
-    started = time.perf_counter()
-    source = read_document(path, max_bytes=_worker["max_bytes"], furniture=_worker["furniture"])
-    doc = None
-    if not source.ok:
-        rows = error_rows(source, source.error)
-    else:
-        try:
-            doc = _worker["nlp"](source.text)
-            doc.user_data["doc_id"] = source.doc_id
-            rows = doc_rows(doc, source)
-        except Exception as exc:  # one broken letter must not end the run
-            doc = None
-            rows = error_rows(source, f"pipeline failed: {type(exc).__name__}: {exc}")
-    result = (rows, source.text, time.perf_counter() - started)
-    return (*result, doc) if keep_doc else result
-
-
-def journal_entry(doc_row: dict, part: str, seconds: float) -> dict[str, Any]:
-    return {
-        "doc_id": doc_row["doc_id"],
-        "path": doc_row["path"],
-        "sha1": doc_row["sha1"],
-        "status": doc_row["status"],
-        "error": doc_row["error"] or "",
-        "n_decisions": doc_row["n_decisions"],
-        "n_words": doc_row["n_words"] or 0,
-        "seconds": round(seconds, 4),
-        "part": part,
-    }
-
-
-def process_batch(
-    paths: list[Path],
-    part: str,
-    out_dir: str,
-    model: str | None,
-    max_bytes: int,
-    docbin: bool = False,
-) -> list[dict[str, Any]]:
-    """Annotate a batch, write its normalised texts and its part; return its journal entries.
-    Runs wherever the batch is sent: this process, a local worker or a Dask worker."""
-    _init_worker(model, max_bytes)
-    store = RunStore(out_dir)
-    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
-    entries = []
-    texts_dir = Path(out_dir) / "texts"
-    texts_dir.mkdir(parents=True, exist_ok=True)
-    docs = DocBin(store_user_data=True) if docbin else None
-    for path in paths:
-        table_rows, text, seconds, doc = process_file(Path(path), keep_doc=True)
-        if docs is not None and doc is not None:
-            docs.add(doc)
-        doc_row = table_rows["documents"][0]
-        if text:
-            atomic_write(
-                texts_dir / f"{doc_row['doc_id']}.txt",
-                lambda tmp, t=text: Path(tmp).write_text(t, encoding="utf-8"),
-                durable=False,
-            )
-        for name in TABLES:
-            rows[name].extend(table_rows[name])
-        entries.append(journal_entry(doc_row, part, seconds))
-    store.write_part(part, rows, docs)
-    return entries
-
-
-def _process_batch_args(args) -> list[dict[str, Any]]:
-    return process_batch(*args)
-
-
-def file_sha1(path: Path) -> str:
-    digest = hashlib.sha1()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return ""
-    return digest.hexdigest()
+    key: str  # journal key: the doc_id, or doc_id#kind:path for rows that share a doc_id
+    doc_id: str
+    path: Path | None
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 def batches(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _run_local(todo, store, n_process, model, max_bytes, batch_size, bar, docbin) -> None:
-    first = int(store.next_part("b")[1:])
-    jobs = [
-        ([str(p) for p in batch], f"b{first + k:06d}", str(store.out_dir), model, max_bytes, docbin)
-        for k, batch in enumerate(batches(todo, batch_size))
-    ]
-    if n_process <= 1 or len(jobs) < 2:
-        results: Iterable = map(_process_batch_args, jobs)
-        for entries in results:
-            store.record(entries)
-            bar.update(len(entries))
-        return
-    # with fork, the workers share the pipeline that run() loaded in this process
-    method = "spawn" if sys.platform == "darwin" else "fork"
-    with mp.get_context(method).Pool(n_process) as pool:
-        for entries in pool.imap(_process_batch_args, jobs):
-            store.record(entries)
-            bar.update(len(entries))
 
 
 def _versions() -> dict[str, str]:
@@ -196,6 +96,20 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _check_settings(fmt, backend, n_process, batch_size, max_bytes, out_dir: Path) -> None:
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+    if backend not in BACKENDS:
+        raise UsageError(f"--backend must be one of {', '.join(BACKENDS)}")
+    for name, value in (("--n-process", n_process), ("--batch-size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise UsageError(f"{name} must be a whole number of at least 1 (got {value})")
+    if not isinstance(max_bytes, int) or max_bytes < 1:
+        raise UsageError(f"--max-bytes must be a whole number of at least 1 (got {max_bytes})")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; name a folder")
+
+
 def run(
     inputs: Iterable[str | Path],
     out_dir: str | Path,
@@ -208,103 +122,204 @@ def run(
     backend: str = "local",
     scheduler: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    excel_safe: bool = False,
 ) -> RunResult:
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}")
-    inputs = [str(p) for p in inputs]
+    """Annotate every letter under `inputs` into the tables of `out_dir` (see the README)."""
     out_dir = Path(out_dir)
+    _check_settings(fmt, backend, n_process, batch_size, max_bytes, out_dir)
     store = RunStore(out_dir)
     if store.exists() and not resume:
         raise RunExistsError(
             f"{out_dir} holds a previous run: use --resume to finish it, or another --out"
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    store.lock()
+    try:
+        if store.exists() and not resume:  # another run started it while we waited
+            raise RunExistsError(f"{out_dir} holds a previous run: use --resume, or another --out")
+        store.remove_temporaries()
+        settings = {
+            "inputs": [str(p) for p in inputs],
+            "out_dir": str(out_dir),
+            "backend": backend,
+            "n_process": n_process,
+            "batch_size": batch_size,
+            "format": fmt,
+            "excel_safe": excel_safe,
+            "model": model or "built-in rules",
+        }
+        return _run(store, settings, model, max_bytes, progress, resume, scheduler)
+    finally:
+        store.unlock()
+
+
+def plan_inputs(inputs: list[str], out_dir: Path) -> list[Planned]:
+    """Every input as a row to be, in input order: files (a second file with a doc_id already
+    taken is an error row), then the inputs skipped when the folders were walked."""
+    scan = scan_inputs(inputs, exclude=[out_dir])
+    plan, owners = [], {}
+    for path in scan.files:
+        doc_id, warnings = doc_id_of(path)
+        if doc_id in owners:
+            error = f"duplicate doc_id: {doc_id!r} is already taken by {path_text(owners[doc_id])}"
+            key = f"{doc_id}#duplicate:{path_text(path)}"
+            plan.append(Planned(key, doc_id, path, error, warnings))
+        else:
+            owners[doc_id] = path
+            plan.append(Planned(doc_id, doc_id, path, "", warnings))
+    for path, reason in scan.skipped:
+        doc_id, warnings = doc_id_of(path)
+        plan.append(Planned(f"{doc_id}#skipped:{path_text(path)}", doc_id, path, reason, warnings))
+    return plan
+
+
+def _missing_inputs(done: dict[str, dict], plan: list[Planned], inputs: list[str]) -> list[Planned]:
+    """Documents an earlier attempt read from under these inputs whose file is gone now."""
+    planned = {p.key for p in plan}
+    roots = [str(Path(p)) for p in inputs]
+    missing = []
+    for key, entry in done.items():
+        if key != entry["doc_id"] or key in planned:
+            continue
+        path = entry["path"]
+        under = any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+        if under and not Path(path).exists():
+            missing.append(Planned(f"{key}#missing:{path}", key, Path(path), MISSING))
+    return missing
+
+
+def _run(store, settings, model, max_bytes, progress, resume, scheduler) -> RunResult:
+    out_dir = store.out_dir
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
-
-    files = find_inputs(inputs)
-    owners: dict[str, Path] = {}
-    unique, duplicates = [], []
-    for path in files:
-        (duplicates if path.stem in owners else unique).append(path)
-        owners.setdefault(path.stem, path)
     done = store.entries() if resume else {}
-    todo = [p for p in unique if not _is_done(done.get(p.stem), p)]
+    plan = plan_inputs(settings["inputs"], out_dir)
+    plan += _missing_inputs(done, plan, settings["inputs"])
+    attempt = new_attempt()
+    todo = [p.path for p in plan if not p.error and not _is_done(done.get(p.key), p.path)]
 
     from tqdm import tqdm
 
     timings = {"loading": 0.0}
-    if todo and backend == "local":
+    if todo and settings["backend"] == "local":
         t = time.perf_counter()
-        _init_worker(model, max_bytes)
+        init_worker(model, max_bytes)
         timings["loading"] = time.perf_counter() - t
     t = time.perf_counter()
     bar = tqdm(total=len(todo), unit="doc", disable=not progress, file=sys.stderr)
-    if backend == "dask":
-        from imr_extract.dask_backend import run_dask
+    parts = (f"{attempt}-{k:06d}" for k in range(10**9))
+    jobs = [
+        ([str(p) for p in batch], next(parts)) for batch in batches(todo, settings["batch_size"])
+    ]
+    common = (str(out_dir.resolve()), model, max_bytes, settings["format"] == "docbin")
+    try:
+        if settings["backend"] == "dask":
+            from imr_extract.dask_backend import run_dask
 
-        run_dask(
-            todo, store, scheduler, n_process, model, max_bytes, batch_size, bar, fmt == "docbin"
-        )
-    else:
-        _run_local(todo, store, n_process, model, max_bytes, batch_size, bar, fmt == "docbin")
-    bar.close()
+            run_dask(jobs, common, store, scheduler, settings["n_process"], bar)
+        else:
+            _run_local(jobs, common, store, settings["n_process"], bar, lambda: next(parts))
+    finally:
+        bar.close()
+    _record_errors([p for p in plan if p.error], store, next(parts))
+    for p in plan:
+        if p.error == MISSING:  # its text would point nowhere now
+            (out_dir / "texts" / text_file_name(p.doc_id)).unlink(missing_ok=True)
     timings["processing"] = time.perf_counter() - t
-    _record_duplicates(duplicates, owners, store)
 
     t = time.perf_counter()
-    planned = {p.stem for p in unique} | {f"{p.stem}#duplicate:{p}" for p in duplicates}
-    latest = {k: v for k, v in store.entries().items() if k in planned}
-    written = store.merge(fmt, only=set(latest))
+    latest = store.entries()
+    entries = [latest[p.key] for p in plan if p.key in latest]
+    problems = [f"no journal entry for {p.key}" for p in plan if p.key not in latest]
+    merged = store.merge(entries, settings["format"], excel_safe=settings["excel_safe"])
     timings["merging"] = time.perf_counter() - t
-    settings = {
-        "inputs": inputs,
-        "out_dir": str(out_dir),
-        "backend": backend,
-        "n_process": n_process,
-        "format": fmt,
-        "model": model or "built-in rules",
-    }
-    return _finish(out_dir, latest, written, started_at, t0, len(todo), timings, settings)
+    problems += _disagreements(entries, merged)
+    manifest = _manifest(entries, merged, started_at, t0, len(todo), timings, settings)
+    if problems:
+        manifest["problems"] = problems
+    written = store.publish(merged, manifest)
+    return RunResult(
+        out_dir=out_dir, manifest=manifest, files=[*written, out_dir / "manifest.json"]
+    )
+
+
+def _run_local(jobs, common, store, n_process, bar, new_part) -> None:
+    def done(entries):
+        store.record(entries)
+        bar.update(len(entries))
+
+    if n_process <= 1 or len(jobs) < 2:
+        for paths, part in jobs:
+            done(process_batch(paths, part, *common))
+        return
+    from imr_extract.workers import DIED, Job, run_jobs
+
+    def died(job):
+        path = Path(job.paths[0])
+        doc_id, warnings = doc_id_of(path)
+        _record_errors([Planned(doc_id, doc_id, path, DIED, warnings)], store, job.part)
+        bar.update(1)
+
+    run_jobs([Job(p, part) for p, part in jobs], n_process, common, done, died, new_part)
 
 
 def _is_done(entry: dict | None, path: Path) -> bool:
     """Already in the journal, from this very file with these very bytes."""
-    return bool(entry) and entry["path"] == str(path) and entry["sha1"] == file_sha1(path)
+    return (
+        bool(entry)
+        and entry["path"] == path_text(path)
+        and bool(entry["sha1"])
+        and entry["sha1"] == file_sha1(path)
+    )
 
 
-def _record_duplicates(duplicates: list[Path], owners: dict[str, Path], store: RunStore) -> None:
-    if not duplicates:
+def _record_errors(planned: list[Planned], store: RunStore, part: str) -> None:
+    """Error rows for inputs that are not read (duplicates, skipped, missing, fatal)."""
+    if not planned:
         return
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
     entries = []
-    part = store.next_part("d")
-    for path in duplicates:
-        source = SourceDocument(doc_id=path.stem, path=str(path), sha1=file_sha1(path))
-        message = f"duplicate doc_id: {path.stem!r} is already taken by {owners[path.stem]}"
-        table_rows = error_rows(source, message)
-        rows["documents"].extend(table_rows["documents"])
-        # the duplicate's journal key must not replace the owner's entry
-        entry = journal_entry(table_rows["documents"][0], part, 0.0)
-        entry["doc_id"] = f"{path.stem}#duplicate:{path}"
-        entries.append(entry)
+    for p in planned:
+        exists = p.path is not None and p.path.is_file()
+        source = SourceDocument(
+            doc_id=p.doc_id,
+            path=path_text(p.path) if p.path else "",
+            sha1=file_sha1(p.path) if exists else "",
+            warnings=p.warnings,
+        )
+        row = error_rows(source, p.error)["documents"][0]
+        rows["documents"].append(row)
+        entries.append(journal_entry(row, part, 0.0, row=len(entries), key=p.key))
     store.write_part(part, rows)
     store.record(entries)
 
 
-def _finish(out_dir, latest, written, started_at, t0, n_processed, timings, settings) -> RunResult:
+def _disagreements(entries: list[dict], merged) -> list[str]:
+    """Counts from the merged tables against the journal: they must agree."""
+    problems = []
+    if merged.rows["documents"] != len(entries):
+        problems.append(
+            f"documents table has {merged.rows['documents']} rows, the journal {len(entries)}"
+        )
+    expected = sum(e["n_decisions"] or 0 for e in entries if e["status"] == "ok")
+    if merged.rows["decisions"] != expected:
+        problems.append(
+            f"decisions table has {merged.rows['decisions']} rows, the journal {expected}"
+        )
+    n_ok = sum(1 for e in entries if e["status"] == "ok")
+    if merged.status.get("ok", 0) != n_ok:
+        problems.append(f"documents table has {merged.status.get('ok', 0)} ok, the journal {n_ok}")
+    return problems
+
+
+def _manifest(entries, merged, started_at, t0, n_processed, timings, settings) -> dict:
     elapsed = time.perf_counter() - t0
     documents = [
         {key: e[key] for key in ("doc_id", "path", "status", "error", "n_decisions", "seconds")}
-        | {"doc_id": e["doc_id"].split("#duplicate:")[0]}
-        for e in latest.values()
+        for e in entries
     ]
-    n_ok = sum(1 for d in documents if d["status"] == "ok")
-    n_words = sum(e.get("n_words", 0) for e in latest.values())
-    decisions = sum(d["n_decisions"] or 0 for d in documents)
-    manifest = {
+    n_words = sum(e.get("n_words", 0) for e in entries)
+    n_ok = merged.status.get("ok", 0)
+    return {
         "tool": "imr-extract",
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -312,18 +327,16 @@ def _finish(out_dir, latest, written, started_at, t0, n_processed, timings, sett
         "timings": {name: round(seconds, 3) for name, seconds in timings.items()},
         **settings,
         "versions": _versions(),
-        "counts": {
-            "documents": len(documents),
+        "counts": {  # from the merged tables
+            "documents": merged.rows["documents"],
             "ok": n_ok,
-            "error": len(documents) - n_ok,
-            "decisions": decisions,
+            "error": merged.rows["documents"] - n_ok,
+            "decisions": merged.rows["decisions"],
             "words": n_words,
             "processed_this_run": n_processed,
         },
         "words_per_second": round(n_words / elapsed, 1) if elapsed and n_processed else None,
-        "tables": [p.name for p in written],
+        "tables": [f"{t}.csv" for t in TABLES if settings["format"] != "parquet"]
+        + [f"{t}.parquet" for t in TABLES if settings["format"] in ("parquet", "both")],
         "documents": documents,
     }
-    path = out_dir / "manifest.json"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2)))
-    return RunResult(out_dir=out_dir, manifest=manifest, files=[*written, path])

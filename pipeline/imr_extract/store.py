@@ -1,43 +1,99 @@
-"""Where a run keeps its work: parts and a journal, so a killed run can resume.
+"""Where a run keeps its work: parts and a journal, so a killed run can resume; and how the
+final tables are published, as one set.
 
 Every batch of documents is written as one Parquet file per table under `parts/TABLE/`
 (atomically: temporary file, then rename), then recorded in `journal.jsonl` (one line per
 document, appended and fsync'ed). A document counts as done once its journal line is there.
 A part whose journal lines never got written (a kill in between) is ignored, and a document
 seen twice (redone after a kill, or because its file changed) counts once, its latest entry.
-At the end the journal decides which rows of which parts make the merged tables.
+Part names are unique to the attempt that wrote them, so no attempt overwrites another's.
+
+At the end the journal decides which rows of which parts make the tables. They are written
+under temporary names first; only when all are written is the old manifest removed, the
+tables renamed into place and the new manifest written. A reader that finds no manifest, or
+tables whose sizes are not the manifest's, is looking at an unfinished run (`load_run` says
+so): tables of two runs are never read as one.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-import tempfile
+import re
+import secrets
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from imr_extract.export import TABLES, frame, typed
 
 JOURNAL = "journal.jsonl"
+MANIFEST = "manifest.json"
+LOCK = ".imr-extract.lock"
+TMP_PREFIX = ".imr-tmp-"
+# temporary names of imr-extract 0.2 (mkstemp after the final name): removed like ours
+_OLD_TMP = re.compile(
+    r"^\.(?:(?:documents|decisions|citations|entities)\.(?:csv|parquet)|manifest\.json|journal\.jsonl)\.\w+$"
+)
+EXCEL_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class RunLockedError(Exception):
+    """Another imr-extract process is writing to the same output folder."""
 
 
 def atomic_write(path: Path, write, durable: bool = True) -> None:
     """Write through a temporary file in the same folder, then rename: never a half file.
+    The temporary name is short (any final name fits), and the file is created with the
+    permissions the umask gives (0644 under 022), so other users and workers can read it.
     `durable` also fsyncs before the rename (tables, parts); the per-letter texts skip it,
     since they can be rebuilt from their source."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+    tmp = new_temp(path.parent)
     try:
-        write(tmp)
+        write(str(tmp))
         if durable:
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
+            _fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def new_temp(folder: Path) -> Path:
+    """An empty file with a fresh temporary name in `folder`, mode 0666 less the umask."""
+    while True:
+        tmp = Path(folder) / f"{TMP_PREFIX}{secrets.token_hex(6)}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def new_attempt() -> str:
+    """A name for this attempt at a run; its parts are named after it."""
+    return secrets.token_hex(4)
+
+
+@dataclass
+class Merged:
+    """The final tables, written under temporary names and not yet published."""
+
+    temps: dict[str, Path] = field(default_factory=dict)  # final file name -> temporary file
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows
+    status: dict[str, int] = field(default_factory=dict)  # documents: status -> rows
+
+    def discard(self) -> None:
+        for tmp in self.temps.values():
+            tmp.unlink(missing_ok=True)
 
 
 class RunStore:
@@ -45,12 +101,54 @@ class RunStore:
         self.out_dir = Path(out_dir)
         self.parts_dir = self.out_dir / "parts"
         self.journal_path = self.out_dir / JOURNAL
+        self._lock_fd: int | None = None
 
     def exists(self) -> bool:
         return self.journal_path.exists()
 
+    def lock(self) -> None:
+        """Hold the folder for this process (and the workers it forks) until it exits:
+        a second run or resume on the same folder is refused instead of mixing its parts."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.out_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RunLockedError(
+                f"another imr-extract run is writing to {self.out_dir} (or its workers are "
+                "still stopping); wait for it to end, then try again"
+            ) from None
+        os.truncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def remove_temporaries(self) -> list[Path]:
+        """Leftovers of a process killed mid-write (parts, texts, tables); call under lock."""
+        removed = [
+            p
+            for p in self._files(self.out_dir)
+            if p.name.startswith(TMP_PREFIX) or _OLD_TMP.match(p.name)
+        ]
+        inner = [self.out_dir / "texts", *(self._files(self.parts_dir, folders=True))]
+        removed += [p for folder in inner for p in self._files(folder) if p.name.startswith(".")]
+        for path in removed:  # nothing of ours inside texts/ and parts/ starts with a dot
+            path.unlink(missing_ok=True)
+        return removed
+
+    @staticmethod
+    def _files(folder: Path, folders: bool = False) -> list[Path]:
+        if not folder.is_dir():
+            return []
+        return [p for p in folder.iterdir() if p.is_dir() == folders]
+
     def entries(self) -> dict[str, dict[str, Any]]:
-        """The latest journal entry of each document (a torn last line is skipped)."""
+        """The latest journal entry of each document, by key (a torn line is skipped)."""
         latest: dict[str, dict[str, Any]] = {}
         if not self.journal_path.exists():
             return latest
@@ -60,14 +158,10 @@ class RunStore:
                     entry = json.loads(line)
                 except json.JSONDecodeError:
                     continue
-                latest.pop(entry["doc_id"], None)  # re-insert: keeps the latest order
-                latest[entry["doc_id"]] = entry
+                key = entry.get("key") or entry["doc_id"]
+                latest.pop(key, None)  # re-insert: keeps the latest order
+                latest[key] = entry
         return latest
-
-    def next_part(self, prefix: str) -> str:
-        used = [p.stem for p in (self.parts_dir / "documents").glob(f"{prefix}*.parquet")]
-        numbers = [int(name[len(prefix) :]) for name in used if name[len(prefix) :].isdigit()]
-        return f"{prefix}{max(numbers, default=-1) + 1:06d}"
 
     def write_part(self, part: str, rows: dict[str, list[dict]], docs=None) -> None:
         """One Parquet file per table (and the batch's Docs as a DocBin, when given)."""
@@ -84,13 +178,18 @@ class RunStore:
             )
 
     def record(self, entries: Iterable[dict[str, Any]]) -> None:
-        """Append journal lines in one write, then fsync: the batch is now done."""
+        """Append journal lines in one write, then fsync: the batch is now done. A torn last
+        line (power lost mid-write) is ended first, so the new lines stay whole."""
         text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
         if not text:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.journal_path, "a", encoding="utf-8") as fh:
-            fh.write(text)
+        with open(self.journal_path, "a+b") as fh:
+            if fh.tell() > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    text = "\n" + text
+            fh.write(text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -98,60 +197,162 @@ class RunStore:
         """The Docs of a `--format docbin` run, each document once (its latest part)."""
         from spacy.tokens import DocBin
 
-        latest = self.entries()
+        part_of = {
+            e["doc_id"]: e["part"] for key, e in self.entries().items() if key == e["doc_id"]
+        }
         for path in sorted((self.parts_dir / "docbin").glob("*.spacy")):
+            if path.stem not in part_of.values():
+                continue
             for doc in DocBin().from_disk(path).get_docs(vocab):
-                entry = latest.get(doc.user_data.get("doc_id"))
-                if entry is not None and entry["part"] == path.stem:
+                if part_of.get(doc.user_data.get("doc_id")) == path.stem:
                     yield doc
 
-    def _assigned_rows(self, table: str, latest: dict[str, dict]) -> Iterator:
-        """The part frames of `table`, each filtered to the documents the journal assigns it."""
+    def _ordered_rows(self, table: str, entries: list[dict]) -> Iterator:
+        """The rows of `table` for `entries`, in their order, reading each part once where
+        consecutive entries share it (the usual case) and a few parts kept in memory."""
         import pandas as pd
 
-        by_part: dict[str, set[str]] = {}
-        for doc_id, entry in latest.items():
-            by_part.setdefault(entry["part"], set()).add(doc_id.split("#duplicate:")[0])
-        for part in sorted(by_part):
-            path = self.parts_dir / table / f"{part}.parquet"
-            df = pd.read_parquet(path)
-            yield typed(table, df[df["doc_id"].isin(by_part[part])].reset_index(drop=True))
+        runs: list[tuple[str, list[dict]]] = []
+        for e in entries:
+            if runs and runs[-1][0] == e["part"]:
+                runs[-1][1].append(e)
+            else:
+                runs.append((e["part"], [e]))
+        cache: OrderedDict[str, Any] = OrderedDict()
+        for part, group in runs:
+            if part not in cache:
+                cache[part] = pd.read_parquet(self.parts_dir / table / f"{part}.parquet")
+                if len(cache) > 4:
+                    cache.popitem(last=False)
+            df = cache[part]
+            if table == "documents" and all("row" in e for e in group):
+                selected = df.iloc[[e["row"] for e in group]]
+            else:  # only usable letters have rows here, one doc_id each per part
+                ok = {e["doc_id"] for e in group if e["status"] == "ok"}
+                selected = df[df["doc_id"].isin(ok)]
+            yield typed(table, selected.reset_index(drop=True))
 
-    def merge(self, fmt: str, only: set[str] | None = None) -> list[Path]:
-        """Write the final tables from the parts, one part in memory at a time; `only` keeps
-        the documents of this run's inputs."""
+    def merge(self, entries: list[dict], fmt: str, excel_safe: bool = False) -> Merged:
+        """Write the final tables of `entries` (in that order) under temporary names."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        latest = {k: v for k, v in self.entries().items() if only is None or k in only}
-        written = []
-        for table in TABLES:
-            if fmt in ("csv", "both", "docbin"):
-                path = self.out_dir / f"{table}.csv"
-
-                def write_csv(tmp, table=table):
+        merged = Merged()
+        try:
+            for table in TABLES:
+                n_rows = 0
+                if fmt in ("csv", "both", "docbin"):
+                    tmp = merged.temps[f"{table}.csv"] = new_temp(self.out_dir)
                     frame(table, []).to_csv(tmp, index=False)
-                    for df in self._assigned_rows(table, latest):
-                        df.to_csv(tmp, mode="a", header=False, index=False)
-
-                atomic_write(path, write_csv)
-                written.append(path)
-            if fmt in ("parquet", "both"):
-                path = self.out_dir / f"{table}.parquet"
-                schema = pa.Schema.from_pandas(frame(table, []), preserve_index=False)
-
-                def write_parquet(tmp, table=table, schema=schema):
+                    for df in self._ordered_rows(table, entries):
+                        n_rows += len(df)
+                        self._count(merged, table, df)
+                        out = excel_safe_frame(df) if excel_safe else df
+                        out.to_csv(tmp, mode="a", header=False, index=False)
+                    _fsync(tmp)
+                if fmt in ("parquet", "both"):
+                    tmp = merged.temps[f"{table}.parquet"] = new_temp(self.out_dir)
+                    schema = pa.Schema.from_pandas(frame(table, []), preserve_index=False)
+                    parquet_rows = 0
                     with pq.ParquetWriter(tmp, schema) as writer:
-                        writer.write_table(
-                            pa.Table.from_pandas(
-                                frame(table, []), schema=schema, preserve_index=False
-                            )
-                        )
-                        for df in self._assigned_rows(table, latest):
+                        writer.write_table(pa.Table.from_pandas(frame(table, []), schema=schema))
+                        for df in self._ordered_rows(table, entries):
+                            parquet_rows += len(df)
+                            if fmt == "parquet":
+                                self._count(merged, table, df)
                             writer.write_table(
                                 pa.Table.from_pandas(df, schema=schema, preserve_index=False)
                             )
+                    _fsync(tmp)
+                    n_rows = parquet_rows
+                merged.rows[table] = n_rows
+        except BaseException:
+            merged.discard()
+            raise
+        return merged
 
-                atomic_write(path, write_parquet)
-                written.append(path)
+    @staticmethod
+    def _count(merged: Merged, table: str, df) -> None:
+        if table == "documents":
+            for status, n in df["status"].value_counts().items():
+                merged.status[status] = merged.status.get(status, 0) + int(n)
+
+    def publish(self, merged: Merged, manifest: dict[str, Any]) -> list[Path]:
+        """Put the merged tables in place as one set, with the manifest that describes them;
+        outputs of another format left by an earlier attempt are removed."""
+        manifest["table_files"] = {
+            name: {"bytes": tmp.stat().st_size} for name, tmp in merged.temps.items()
+        }
+        manifest_tmp = new_temp(self.out_dir)
+        try:
+            manifest_tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+            _fsync(manifest_tmp)
+        except BaseException:
+            manifest_tmp.unlink(missing_ok=True)
+            merged.discard()
+            raise
+        (self.out_dir / MANIFEST).unlink(missing_ok=True)  # from here on: an unfinished run
+        written = []
+        for name, tmp in merged.temps.items():
+            os.replace(tmp, self.out_dir / name)
+            written.append(self.out_dir / name)
+        for table in TABLES:
+            for suffix in (".csv", ".parquet"):
+                if f"{table}{suffix}" not in merged.temps:
+                    (self.out_dir / f"{table}{suffix}").unlink(missing_ok=True)
+        os.replace(manifest_tmp, self.out_dir / MANIFEST)
+        _fsync_dir(self.out_dir)
         return written
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def excel_safe_frame(df):
+    """Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR first)
+    get a leading apostrophe (`--excel-safe`); numbers and the default output are untouched."""
+    df = df.copy()
+    for col in df.columns:
+        if str(df[col].dtype) == "string":
+            risky = df[col].str.startswith(EXCEL_TRIGGERS).fillna(False).astype(bool)
+            df.loc[risky, col] = "'" + df.loc[risky, col]
+    return df
+
+
+class RunNotFinishedError(ValueError):
+    """The folder holds no finished run: no manifest, or tables that are not its tables."""
+
+
+def finished_tables(out_dir: str | Path) -> dict[str, Path]:
+    """The table files of a finished run, checked against its manifest: {file name: path}."""
+    out = Path(out_dir)
+    if not out.exists():
+        raise RunNotFinishedError(f"{out} does not exist")
+    if not out.is_dir():
+        raise RunNotFinishedError(f"{out} is a file, not the --out folder of a run")
+    path = out / MANIFEST
+    if not path.exists():
+        hint = "finish it with --resume" if (out / JOURNAL).exists() else "is it a run folder?"
+        raise RunNotFinishedError(f"{out} holds no finished run (no {MANIFEST}): {hint}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RunNotFinishedError(f"{path} cannot be read: {exc}") from None
+    files = manifest.get("table_files")
+    if files is None:  # a run of imr-extract 0.2: the tables it listed
+        files = {name: None for name in manifest.get("tables", [])}
+    found = {}
+    for name, meta in files.items():
+        table = out / name
+        if not table.exists() or (meta and table.stat().st_size != meta["bytes"]):
+            raise RunNotFinishedError(
+                f"{table} is not the table {MANIFEST} describes (a run was stopped while "
+                "publishing?): finish it with --resume"
+            )
+        found[name] = table
+    return found
