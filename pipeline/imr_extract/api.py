@@ -23,6 +23,7 @@ from imr_extract.components import (  # noqa: F401  isort: skip
     lexicon,
     patient,
     patterns,
+    reasons,
     reviewer,
     sectionizer,
 )
@@ -39,6 +40,7 @@ PIPELINE = [
     "imr_abbreviations",
     "imr_entities",
     "sentencizer",
+    "imr_reasons",
     "imr_context",
 ]
 

@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--corpus", default="../shared/corpus")
     ev.add_argument("--citations", default="annotations/citations.jsonl")
     ev.add_argument("--entities", default="annotations/entities.jsonl")
+    ev.add_argument("--reasons", default="annotations/reasons.jsonl")
     ev.add_argument("--model", default=None)
     ev.add_argument(
         "--compare-lexicons",
@@ -195,6 +196,7 @@ def _command(args) -> int:
             args.citations,
             args.entities,
             args.compare_lexicons,
+            args.reasons,
         )
     return 2
 

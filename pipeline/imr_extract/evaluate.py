@@ -156,6 +156,7 @@ def main(
     citations_path: str | None = None,
     entities_path: str | None = None,
     compare_lexicon: bool = False,
+    reasons_path: str | None = None,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -164,6 +165,10 @@ def main(
     print_table("decisions and header fields (annotations/decisions.jsonl)", *decisions)
     if citations[0]:
         print_table("guideline citations (annotations/citations.jsonl)", *citations)
+    if reasons_path and Path(reasons_path).exists():
+        from imr_extract.evaluate_reasons import evaluate_reasons, print_reasons
+
+        print_reasons(evaluate_reasons(reasons_path, corpus, model))
     if entities_path and Path(entities_path).exists():
         from imr_extract.evaluate_entities import (
             compare_lexicons,

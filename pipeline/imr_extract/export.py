@@ -12,6 +12,7 @@ from spacy.tokens import Doc
 from imr_extract.components.citations import CITATIONS_KEY
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.header import HEADER_FIELDS
+from imr_extract.components.reasons import REASONS_KEY
 from imr_extract.ingest import SourceDocument
 from imr_extract.normalize.mme import mme_per_day
 from imr_extract.normalize.text import squash
@@ -69,6 +70,8 @@ DECISION_COLUMNS = [
     "mme_per_day",
     "mme_factor",
     "mme_inputs",
+    "reasons",
+    "depends_on_decision_index",
 ]
 
 ENTITY_COLUMNS = [
@@ -114,11 +117,14 @@ CITATION_COLUMNS = [
     "end_char",
 ]
 
+REASON_COLUMNS = ["doc_id", "decision_index", "reason", "evidence", "start_char", "end_char"]
+
 TABLES = {
     "documents": DOCUMENT_COLUMNS,
     "decisions": DECISION_COLUMNS,
     "citations": CITATION_COLUMNS,
     "entities": ENTITY_COLUMNS,
+    "reasons": REASON_COLUMNS,
 }
 
 # Whole numbers that may be missing: pandas' nullable Int64, so CSVs show 48, not 48.0.
@@ -138,6 +144,7 @@ INTEGER_COLUMNS = {
     "entity_id",
     "related_entity_id",
     "refills",
+    "depends_on_decision_index",
 }
 FLOAT_COLUMNS = {"quantity", "mme_per_day", "mme_factor"}
 BOOLEAN_COLUMNS = {
@@ -211,7 +218,7 @@ def error_rows(source: SourceDocument, error: str) -> dict[str, list[dict[str, A
         n_upheld=0,
         n_overturned=0,
     )
-    return {"documents": [row], "decisions": [], "citations": [], "entities": []}
+    return {"documents": [row]} | {name: [] for name in TABLES if name != "documents"}
 
 
 def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]]:
@@ -245,6 +252,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
             parts.setdefault(part._.imr_decision_index, {})[part.label_] = squash(part.text)
     citation_rows = citation_table_rows(doc, source.doc_id)
     entity_rows = entity_table_rows(doc, source.doc_id)
+    reason_rows = reason_table_rows(doc, source.doc_id)
     decision_rows = []
     for span in decisions:
         index = span._.imr_decision_index
@@ -269,15 +277,42 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                         if e["decision_index"] == index and e["decision_part"] == "item"
                     ],
                 ),
+                **reason_summary([r for r in reason_rows if r["decision_index"] == index]),
             }
         )
     if error:  # a letter that cannot be used is one documents row and nothing else
-        decision_rows, citation_rows, entity_rows = [], [], []
+        decision_rows, citation_rows, entity_rows, reason_rows = [], [], [], []
     return {
         "documents": [doc_row],
         "decisions": decision_rows,
         "citations": citation_rows,
         "entities": entity_rows,
+        "reasons": reason_rows,
+    }
+
+
+def reason_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
+    """One row per reason code per decision, with the sentence that states it."""
+    return [
+        {
+            "doc_id": doc_id,
+            "decision_index": span._.imr_decision_index,
+            "reason": span.label_,
+            "evidence": squash(span.text),
+            "start_char": span.start_char,
+            "end_char": span.end_char,
+            "depends_on": span._.imr_depends_on,
+        }
+        for span in doc.spans.get(REASONS_KEY, [])
+    ]
+
+
+def reason_summary(reasons: list[dict[str, Any]]) -> dict[str, Any]:
+    """The decision's codes (already in taxonomy order) and what a dependent item hangs on."""
+    depends = [r["depends_on"] for r in reasons if r["depends_on"] is not None]
+    return {
+        "reasons": join_list([r["reason"] for r in reasons]),
+        "depends_on_decision_index": depends[0] if depends else None,
     }
 
 

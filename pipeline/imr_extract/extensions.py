@@ -46,6 +46,8 @@ SPAN_EXTENSIONS = {
     "imr_uncertain": False,
     "imr_family": False,
     "imr_medication_status": None,  # requested / taking
+    # a reason span (label = code) of `depends_on_denied`: the decision it depends on
+    "imr_depends_on": None,
 }
 
 

@@ -1,0 +1,114 @@
+"""Score the decision reason codes against annotations/reasons.jsonl.
+
+Per code precision/recall/F1 over (decision, code) pairs, micro and macro F1, coverage (the
+share of decisions with a code other than `other`), the share with `other`, decisions left
+without a code, and evidence: the share of matched (decision, code) pairs whose predicted
+sentence overlaps the gold evidence. The code list comes from resources/reason_codes.csv,
+the same file the component reads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from imr_extract.batch import init_worker, process_file
+from imr_extract.components.reasons import REASON_CODES
+from imr_extract.rules import read_jsonl
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+def _empty() -> dict:
+    return {
+        "pairs": defaultdict(lambda: [0, 0, 0]),  # code -> [true positive, predicted, gold]
+        "decisions": 0,
+        "covered": 0,
+        "other": 0,
+        "uncoded": 0,
+        "evidence": [0, 0],  # [overlapping, matched pairs]
+        "depends": [0, 0],  # [right index, gold pairs that name one]
+    }
+
+
+def score_letter(gold: dict, rows: dict, stats: dict) -> None:
+    predicted = defaultdict(dict)
+    for r in rows["reasons"]:
+        predicted[r["decision_index"]][r["reason"]] = (r["start_char"], r["end_char"])
+    depends = {d["decision_index"]: d["depends_on_decision_index"] for d in rows["decisions"]}
+    for g in gold["decisions"]:
+        index = g["decision_index"]
+        mine = predicted.get(index, {})
+        stats["decisions"] += 1
+        stats["covered"] += any(code != "other" for code in mine)
+        stats["other"] += "other" in mine
+        stats["uncoded"] += not mine
+        theirs = {r["code"]: (r["start_char"], r["end_char"]) for r in g["reasons"]}
+        for code in REASON_CODES:
+            counts = stats["pairs"][code]
+            counts[0] += code in mine and code in theirs
+            counts[1] += code in mine
+            counts[2] += code in theirs
+            if code in mine and code in theirs:
+                (ps, pe), (gs, ge) = mine[code], theirs[code]
+                stats["evidence"][0] += ps < ge and gs < pe
+                stats["evidence"][1] += 1
+        if g.get("depends_on_decision_index") is not None:
+            stats["depends"][0] += depends.get(index) == g["depends_on_decision_index"]
+            stats["depends"][1] += 1
+
+
+def evaluate_reasons(gold_path, corpus, model=None) -> dict[str, dict]:
+    """{split: stats} for dev, test and all."""
+    init_worker(model, MAX_BYTES)
+    stats = defaultdict(_empty)
+    for gold in read_jsonl(gold_path):
+        rows, _, _ = process_file(Path(corpus) / gold["source"])
+        for split in (gold["split"], "all"):
+            score_letter(gold, rows, stats[split])
+    return stats
+
+
+def _prf(tp: int, predicted: int, gold: int) -> tuple[float, float, float]:
+    p = tp / predicted if predicted else 0.0
+    r = tp / gold if gold else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def summary(stats: dict) -> dict[str, float]:
+    """Micro and macro F1 (macro over codes with gold instances), coverage and the rest."""
+    pairs = stats["pairs"]
+    tp, pred, gold = (sum(v[i] for v in pairs.values()) for i in range(3))
+    macro = [_prf(*pairs[c])[2] for c in REASON_CODES if pairs[c][2]]
+    n = stats["decisions"] or 1
+    return {
+        "micro_f1": _prf(tp, pred, gold)[2],
+        "macro_f1": sum(macro) / len(macro) if macro else 0.0,
+        "coverage": stats["covered"] / n,
+        "other": stats["other"] / n,
+        "uncoded": stats["uncoded"],
+        "evidence_overlap": stats["evidence"][0] / (stats["evidence"][1] or 1),
+        "depends_on_index": stats["depends"][0] / (stats["depends"][1] or 1),
+    }
+
+
+def print_reasons(stats: dict[str, dict]) -> None:
+    print("\n== decision reason codes (annotations/reasons.jsonl)")
+    splits = [s for s in ("dev", "test", "all") if s in stats]
+    print(f"{'code':26}" + "".join(f"{s + ' P / R / F1 (n)':>30}" for s in splits))
+    for code in REASON_CODES:
+        cells = []
+        for split in splits:
+            tp, pred, gold = stats[split]["pairs"][code]
+            p, r, f = _prf(tp, pred, gold)
+            cells.append(f"{p:.2f} / {r:.2f} / {f:.2f} ({gold:3d})")
+        print(f"{code:26}" + "".join(f"{c:>30}" for c in cells))
+    for name in ("micro_f1", "macro_f1", "coverage", "other", "evidence_overlap"):
+        values = [summary(stats[s])[name] for s in splits]
+        print(f"{name:26}" + "".join(f"{v:>30.3f}" for v in values))
+    decisions = [stats[s]["decisions"] for s in splits]
+    print(f"{'decisions':26}" + "".join(f"{v:>30}" for v in decisions))
+    uncoded = [summary(stats[s])["uncoded"] for s in splits]
+    print(f"{'decisions without a code':26}" + "".join(f"{v:>30}" for v in uncoded))
+    depends = [f"{stats[s]['depends'][0]}/{stats[s]['depends'][1]}" for s in splits]
+    print(f"{'depends_on index right':26}" + "".join(f"{v:>30}" for v in depends))
