@@ -2,7 +2,12 @@
 
 import pytest
 
-from imr_extract.components.decisions import DecisionRules, find_decisions
+from imr_extract.components.decisions import (
+    QA_CODES,
+    DecisionRules,
+    check_decisions,
+    find_decisions,
+)
 from imr_extract.rules import packaged_rules
 
 RULES = DecisionRules.from_rules(packaged_rules("decisions.jsonl"))
@@ -150,3 +155,83 @@ def test_decision_rationale_label_glued_to_guideline_text(glue):
     text, found = decide(body)
     s, e = found[0].parts["rationale"]
     assert text[s:e] == "Not needed."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "FEXMID 7.5 MG #30:  Upheld .",
+        "FEXMID 7.5 MG #30 - Upheld",
+        "FEXMID 7.5 MG #30 \u2013 Upheld",
+        "FEXMID 7.5 MG #30\u2014Upheld",
+        "FEXMID 7.5 MG #30: Upheld\u200b",
+        "FEXMID 7.5 MG #30:\u2003Upheld\u2003",
+        "FEXMID 7.5 MG #30:\u00a0Upheld\u00a0",
+        "FEXMID 7.5 MG #30\u200b: Upheld,",
+        "FEXMID 7.5 MG #30:\nUpheld .",
+        "FEXMID 7.5 MG #30 -\nUpheld\u200b",
+    ],
+)
+def test_slightly_off_outcome_lines_are_decisions(line):
+    text, found = decide(block("Norco 5/325mg #60: Overturned", "Reasonable.") + block(line))
+    assert [(d.item, d.outcome) for d in found] == [
+        ("Norco 5/325mg #60", "Overturned"),
+        ("FEXMID 7.5 MG #30", "Upheld"),
+    ]
+    s, e = found[0].parts["rationale"]
+    assert text[s:e] == "Reasonable."  # the item line is not swallowed by the rationale
+    assert check_decisions(text, 0, len(text), found, RULES) == []
+
+
+@pytest.mark.parametrize(
+    "rationale",
+    [
+        "The earlier denial\nis upheld.",
+        "The earlier denial of the same drug\nwas reviewed on appeal and upheld.",
+        "The request is not necessary and the non-certification is\nupheld.",
+        "Uphelding it is the only choice.",
+    ],
+)
+def test_rationale_prose_ending_in_an_outcome_word_is_not_a_decision(rationale):
+    text, found = decide(block("Home exercise kit: Overturned", rationale))
+    assert [d.item for d in found] == ["Home exercise kit"]
+    assert check_decisions(text, 0, len(text), found, RULES) == []
+
+
+def test_no_recognisable_decision_gives_an_empty_list():
+    text, found = decide("Norco 10/325mg #60, requested on 3/1/2016.\nDecision rationale: None.\n")
+    assert found == []
+    assert check_decisions(text, 0, len(text), found, RULES) == []
+
+
+def test_letter_cut_right_after_an_outcome():
+    text, found = decide(block("Soma 350mg #90: Upheld") + "Xanax 1mg #30: Overturned")
+    assert [(d.item, d.outcome, set(d.parts)) for d in found][1] == (
+        "Xanax 1mg #30",
+        "Overturned",
+        set(),
+    )
+    assert check_decisions(text, 0, len(text), found, RULES) == ["missing_rationale"]
+
+
+QA_CASES = {
+    # an item line in no known shape: its words run into the previous rationale
+    "orphan_outcome_line": block("Soma 350mg #90: Upheld", "Not necessary.\nCane, Upheld")
+    + block("Xanax 1mg #30: Overturned"),
+    "repeated_part_label": block("Soma 350mg #90: Upheld")
+    + "Decision rationale: A second rationale.\n",
+    "missing_rationale": "Soma 350mg #90: Upheld\nMAXIMUS guideline: MTUS.\n"
+    + block("Xanax 1mg #30: Upheld"),
+    "truncated_rationale": block("Soma 350mg #90: Upheld", "The drug is not recommended for"),
+}
+
+
+@pytest.mark.parametrize("code", sorted(QA_CASES))
+def test_each_structural_check_on_its_own(code):
+    text, found = decide(QA_CASES[code])
+    assert check_decisions(text, 0, len(text), found, RULES) == [code]
+    assert found[0].item == "Soma 350mg #90"  # what was found is kept
+
+
+def test_every_qa_code_of_the_splitter_has_a_case_here():
+    assert set(QA_CASES) == set(QA_CODES)

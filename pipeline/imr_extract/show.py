@@ -92,14 +92,19 @@ def render_letter(doc: Doc, title: str) -> str:
 
 
 def show(letter: str | Path, out: str | Path | None = None, model: str | None = None) -> Path:
-    """Annotate one letter and write its page; returns the page's path."""
+    """Annotate one letter and write its page; returns the page's path. A letter that a run
+    would report as an error raises ValueError with the same one-line reason."""
     from imr_extract.api import load
+    from imr_extract.export import letter_error
     from imr_extract.ingest import read_document
 
     source = read_document(letter)
     if not source.ok:
         raise ValueError(f"{letter}: {source.error}")
     doc = load(model)(source.text)
+    error = letter_error(doc)
+    if error:
+        raise ValueError(f"{letter}: {error}")
     path = Path(out) if out else Path(f"{source.doc_id}.html")
     path.write_text(render_letter(doc, source.doc_id), encoding="utf-8")
     return path

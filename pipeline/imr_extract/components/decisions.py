@@ -1,8 +1,10 @@
 """One decision per disputed item: item text, outcome, partial approval, and the spans of its
 Claims Administrator guideline, MAXIMUS guideline and Decision rationale.
 
-Rules (outcome words, part labels, partial-approval sentences) are in resources/decisions.jsonl.
-The algorithm is `find_decisions`, a plain function over text; the component only writes spans.
+Rules (outcome words and the outcome line's shape, part labels, partial-approval sentences) are
+in resources/decisions.jsonl. The algorithm is `find_decisions`, a plain function over text, and
+`check_decisions` says (as qa_flags codes) where the section's shape suggests a miss or a cut;
+the component only writes spans and flags.
 """
 
 import re
@@ -13,12 +15,19 @@ from spacy.tokens import Doc, SpanGroup
 
 from imr_extract.components.base import RuleComponent, doc_text, section_body
 from imr_extract.normalize.text import squash_with_offsets
+from imr_extract.qa import add_qa_flag
 
 DECISIONS_KEY = "imr_decisions"
 PARTS_KEY = "imr_decision_parts"
 MAX_ITEM_LINES = 5  # the longest wrapped item seen spans 3 lines
 MAX_PARTIAL_LINES = 8
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
+# qa_flags codes raised here (each one listed in resources/qa_flags.csv)
+ORPHAN_OUTCOME_LINE = "orphan_outcome_line"
+REPEATED_PART_LABEL = "repeated_part_label"
+MISSING_RATIONALE = "missing_rationale"
+TRUNCATED_RATIONALE = "truncated_rationale"
+QA_CODES = (ORPHAN_OUTCOME_LINE, REPEATED_PART_LABEL, MISSING_RATIONALE, TRUNCATED_RATIONALE)
 
 
 @dataclass
@@ -41,6 +50,8 @@ class Decision:
 class DecisionRules:
     same_line: re.Pattern
     alone: re.Pattern
+    item_close: re.Pattern  # the end of an item line whose outcome is alone on the next line
+    outcome_word: re.Pattern  # a capitalised outcome word ending a line (the orphan check)
     intro: re.Pattern
     parts: re.Pattern  # one named group per part label
     partial_start: re.Pattern
@@ -51,10 +62,20 @@ class DecisionRules:
         by_kind: dict[str, list[dict]] = {}
         for rule in rules:
             by_kind.setdefault(rule["kind"], []).append(rule)
-        outcomes = "|".join(re.escape(r["value"]) for r in by_kind["outcome"])
+        values = [r["value"] for r in by_kind["outcome"]]
+        outcomes = "|".join(re.escape(v) for v in values)
+        written = "|".join(re.escape(w) for v in values for w in (v, v.upper()))
+        sp, sep, trail = (
+            "(?:" + "|".join(r["pattern"] for r in by_kind[kind]) + ")"
+            for kind in ("outcome_space", "outcome_separator", "outcome_trailer")
+        )
         return cls(
-            same_line=re.compile(rf"^(?P<item>.*\S)\s*:\s*(?P<outcome>{outcomes})\.?$", re.I),
-            alone=re.compile(rf"^(?P<outcome>{outcomes})\.?$", re.I),
+            same_line=re.compile(
+                rf"^(?P<item>.*\S(?<!{sp})){sp}*{sep}{sp}*(?P<outcome>{outcomes}){trail}$", re.I
+            ),
+            alone=re.compile(rf"^{sp}*(?P<outcome>{outcomes}){trail}$", re.I),
+            item_close=re.compile(rf"{sp}*{sep}{sp}*$"),
+            outcome_word=re.compile(rf"(?<!\w)(?:{written}){trail}$"),
             intro=re.compile("|".join(r["pattern"] for r in by_kind["intro"])),
             parts=re.compile("|".join(f"(?P<{r['name']}>{r['pattern']})" for r in by_kind["part"])),
             partial_start=re.compile("|".join(r["pattern"] for r in by_kind["partial_start"])),
@@ -84,9 +105,10 @@ def _outcome_at(text: str, lines, i: int, rules: DecisionRules):
     m = rules.alone.match(line)
     if m and i > 0:
         ps, pe = lines[i - 1]
-        prev = text[ps:pe].rstrip()
-        if prev.endswith(":") and not rules.parts.match(prev):
-            return m.group("outcome").capitalize(), i - 1, ps + len(prev) - 1
+        prev = text[ps:pe]
+        close = rules.item_close.search(prev)
+        if close and close.start() > 0 and not rules.parts.match(prev):
+            return m.group("outcome").capitalize(), i - 1, ps + close.start()
     return None
 
 
@@ -182,15 +204,19 @@ def find_decisions(text: str, start: int, end: int, rules: DecisionRules) -> lis
             )
         )
         floor = outcome_line + 1
-    for d, nxt in zip(decisions, decisions[1:] + [None], strict=True):
-        block_end = nxt.start if nxt else end
+    for d, block_end in zip(decisions, _block_ends(decisions, end), strict=True):
         _find_parts(text, d, block_end, rules)
     return decisions
 
 
+def _block_ends(decisions: list[Decision], end: int) -> list[int]:
+    """Where each decision's block stops: at the next item, the last one at the section end."""
+    return [d.start for d in decisions[1:]] + [end] if decisions else []
+
+
 def _find_parts(text: str, decision: Decision, block_end: int, rules: DecisionRules) -> None:
     labels = list(rules.parts.finditer(text, decision.end, block_end))
-    stops = [m.start() for m in labels[1:]] + [block_end]
+    stops = [m.start() for m in labels[1:]] + [block_end] if labels else []
     for m, stop in zip(labels, stops, strict=True):
         name = m.lastgroup
         body = text[m.end() : stop]
@@ -200,6 +226,31 @@ def _find_parts(text: str, decision: Decision, block_end: int, rules: DecisionRu
             decision.parts[name] = (b_start, b_end)
     if decision.parts:
         decision.end = max(e for _, e in decision.parts.values())
+
+
+def check_decisions(
+    text: str, start: int, end: int, decisions: list[Decision], rules: DecisionRules
+) -> list[str]:
+    """qa_flags codes for the section text[start:end] whose `decisions` were found: shapes that
+    say a decision was missed, two were run together, or the letter was cut. Nothing is dropped."""
+    codes = []
+    lines = _lines(text, start, end)
+    if any(
+        rules.outcome_word.search(text[ls:le]) and not _outcome_at(text, lines, i, rules)
+        for i, (ls, le) in enumerate(lines)
+    ):
+        codes.append(ORPHAN_OUTCOME_LINE)
+    for d, block_end in zip(decisions, _block_ends(decisions, end), strict=True):
+        labels = [m.lastgroup for m in rules.parts.finditer(text, d.item_end, block_end)]
+        if len(labels) != len(set(labels)):
+            codes.append(REPEATED_PART_LABEL)
+        if "rationale" not in d.parts:
+            codes.append(MISSING_RATIONALE)
+    if decisions and "rationale" in decisions[-1].parts:
+        s, e = decisions[-1].parts["rationale"]
+        if not text[e:end].strip() and not _SENTENCE_END.search(text[s:e]):
+            codes.append(TRUNCATED_RATIONALE)  # the text ends mid-sentence: a cut letter
+    return list(dict.fromkeys(codes))
 
 
 @Language.factory(
@@ -224,8 +275,11 @@ class DecisionSplitter(RuleComponent):
         self._rules = DecisionRules.from_rules(self.rules)
 
     def __call__(self, doc: Doc) -> Doc:
-        bounds = section_body(doc, "decisions")
-        found = find_decisions(doc_text(doc), *bounds, self._rules) if bounds else []
+        found, bounds, text = [], section_body(doc, "decisions"), doc_text(doc)
+        if bounds:
+            found = find_decisions(text, *bounds, self._rules)
+            for code in check_decisions(text, *bounds, found, self._rules):
+                add_qa_flag(doc, code)
         decisions, parts = [], []
         for d in found:
             span = doc.char_span(d.start, d.end, label=d.outcome, alignment_mode="expand")
