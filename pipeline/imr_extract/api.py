@@ -20,6 +20,8 @@ from imr_extract.components import (  # noqa: F401  isort: skip
     decisions,
     entities,
     header,
+    layout,
+    layout_decisions,
     lexicon,
     patient,
     patterns,
@@ -28,11 +30,13 @@ from imr_extract.components import (  # noqa: F401  isort: skip
 )
 
 PIPELINE = [
+    "imr_layout",
     "imr_sectionizer",
     "imr_header",
     "imr_reviewer",
     "imr_patient",
     "imr_decisions",
+    "imr_layout_decisions",
     "imr_citations",
     "imr_lexicon",
     "imr_patterns",
@@ -173,6 +177,7 @@ DATE_COLUMNS = {
 }
 CATEGORY_COLUMNS = {
     "status",
+    "layout",
     "priority",
     "patient_sex",
     "outcome",
