@@ -9,7 +9,6 @@ affirmed or either, and for which outcome. `fallback` rules apply only to a deci
 no code yet, and a `default` per outcome makes sure every decision has one.
 """
 
-
 import re
 
 from spacy.language import Language
@@ -51,7 +50,9 @@ class DecisionReasons(RuleComponent):
         by_kind: dict[str, list[dict]] = {}
         for rule in self.rules:
             by_kind.setdefault(rule["kind"], []).append(rule)
-        for rule in by_kind.get("target", []) + by_kind.get("fallback", []) + by_kind.get("default", []):
+        for rule in (
+            by_kind.get("target", []) + by_kind.get("fallback", []) + by_kind.get("default", [])
+        ):
             if rule["code"] not in REASON_CODES:
                 raise ValueError(f"reasons.jsonl: unknown reason code {rule['code']!r}")
         self._targets = [(re.compile(r["pattern"], re.I), r) for r in by_kind.get("target", [])]
@@ -79,8 +80,12 @@ class DecisionReasons(RuleComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        outcomes = {d._.imr_decision_index: d._.imr_outcome for d in doc.spans.get(DECISIONS_KEY, [])}
-        items = {d._.imr_decision_index: d._.imr_item or "" for d in doc.spans.get(DECISIONS_KEY, [])}
+        outcomes = {
+            d._.imr_decision_index: d._.imr_outcome for d in doc.spans.get(DECISIONS_KEY, [])
+        }
+        items = {
+            d._.imr_decision_index: d._.imr_item or "" for d in doc.spans.get(DECISIONS_KEY, [])
+        }
         rationales = [p for p in doc.spans.get(PARTS_KEY, []) if p.label_ == "rationale"]
         targets = []
         for part in rationales:
