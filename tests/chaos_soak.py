@@ -40,7 +40,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TABLES = ("documents", "decisions", "citations", "entities")
+from imr_extract.export import TABLES  # every table of a run
+
 POLL_S = 0.5
 ORPHAN_GRACE_S = 5.0
 MAX_RUNS_PER_CYCLE = 8
