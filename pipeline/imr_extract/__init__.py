@@ -2,7 +2,7 @@
 
 from imr_extract.api import load, load_docs, load_run, pipe_documents, read_corpus, to_frames
 
-__version__ = "0.2.1"
+__version__ = "0.3.0"
 
 __all__ = [
     "__version__",
