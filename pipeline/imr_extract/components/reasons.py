@@ -47,6 +47,7 @@ _SURGERY_ITEM = re.compile(
 )
 _DEPENDENT_ITEM = re.compile(r"associated|assist|pre-?op|post-?op|clearance", re.I)
 QUOTE_WORDS = 6
+FINDING, GUIDELINE, CONCLUSION = 0, 1, 2  # evidence ranks of a sentence, best first
 _QUOTES = '"\u201c\u201d'
 
 
@@ -115,6 +116,9 @@ class DecisionReasons(RuleComponent):
         self._guidelines = [
             re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("guideline", [])
         ]
+        self._conclusions = [
+            re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("conclusion", [])
+        ]
         self._defaults = {r["outcome"]: r["code"] for r in by_kind.get("default", [])}
         self._context = ConText(
             self.nlp,
@@ -164,7 +168,8 @@ class DecisionReasons(RuleComponent):
                 if modifier.category == "NEGATED_EXISTENCE"
             }
         quoted = {part._.imr_decision_index: self._quote_marks(text, part) for part in rationales}
-        kept = []  # (hit, rule, decision, sentence, in guideline text)
+        parts = {part._.imr_decision_index: part for part in rationales}
+        kept = []  # (hit, rule, decision, sentence, rank of the sentence)
         for t in sorted(targets, key=lambda s: s.start):
             number = int(t.label_)
             rule = self._targets[number][1]
@@ -177,24 +182,24 @@ class DecisionReasons(RuleComponent):
             item = self._items[number]
             if item is not None and not item.search(items.get(index, "")):
                 continue
-            sent = self._sentence(doc, t)
+            sent = self._sentence(doc, t, parts[index])
             unless = self._unless[number]
             if unless is not None and unless.search(text[sent[0] : sent[1]]):
                 continue
-            guideline = self._in_guideline(text, sent, t.start_char, quoted[index])
-            if guideline and rule.get("guideline") == "skip":
+            rank = self._rank(text, sent, t.start_char, quoted[index])
+            if rank == GUIDELINE and rule.get("guideline") == "skip":
                 continue
-            kept.append((t, rule, index, sent, guideline))
+            kept.append((t, rule, index, sent, rank))
         claimed = {(index, sent) for _, rule, index, sent, _ in kept if not rule.get("exclusive")}
         found: dict[int, dict[str, Span]] = {}
-        in_guideline: dict[tuple[int, str], bool] = {}
-        for t, rule, index, sent, guideline in kept:
+        ranks: dict[tuple[int, str], tuple[int, int]] = {}
+        for t, rule, index, sent, rank in kept:
             if rule.get("exclusive") and (index, sent) in claimed:
                 continue
-            key = (index, rule["code"])
-            if key not in in_guideline or (in_guideline[key] and not guideline):
+            key, score = (index, rule["code"]), (rank, 1 if rule.get("weak") else 0)
+            if key not in ranks or score < ranks[key]:
                 found.setdefault(index, {})[rule["code"]] = t
-                in_guideline[key] = guideline
+                ranks[key] = score
         spans = []
         for part in rationales:
             index = part._.imr_decision_index
@@ -224,13 +229,13 @@ class DecisionReasons(RuleComponent):
                 hit = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                 if hit is None:
                     continue
-                if not self._in_guideline(text, self._sentence(doc, hit), m.start(), quotes):
-                    best = hit
-                    break
-                if best is None and rule.get("guideline") != "skip":
-                    best = hit
+                rank = self._rank(text, self._sentence(doc, hit, part), m.start(), quotes)
+                if rank == GUIDELINE and rule.get("guideline") == "skip":
+                    continue
+                if best is None or rank < best[0]:
+                    best = (rank, hit)
             if best is not None:
-                return {rule["code"]: best}
+                return {rule["code"]: best[1]}
         code = self._defaults.get(outcome or "", "other")
         last = list(part.sents)[-1] if len(part) else part
         return {code: last}
@@ -248,9 +253,10 @@ class DecisionReasons(RuleComponent):
         return {"pattern": pattern}
 
     @staticmethod
-    def _sentence(doc: Doc, hit: Span) -> tuple[int, int]:
+    def _sentence(doc: Doc, hit: Span, part: Span) -> tuple[int, int]:
+        """The hit's sentence, clipped to the rationale (the first one starts with its label)."""
         sent = doc[hit.start].sent
-        return sent.start_char, sent.end_char
+        return max(sent.start_char, part.start_char), min(sent.end_char, part.end_char)
 
     @staticmethod
     def _quote_marks(text: str, part: Span) -> list[tuple[int, int]]:
@@ -262,15 +268,20 @@ class DecisionReasons(RuleComponent):
         pairs = zip(marks[::2], marks[1::2], strict=True)
         return [(a, b) for a, b in pairs if len(text[a:b].split()) >= QUOTE_WORDS]
 
-    def _in_guideline(
+    def _rank(
         self, text: str, sent: tuple[int, int], at: int, quotes: list[tuple[int, int]]
-    ) -> bool:
-        """Whether the hit is quoted guideline text: inside a quotation, or in a sentence that a
-        `guideline` rule marks."""
+    ) -> int:
+        """How good the hit's sentence is as evidence: the reviewer's own statement (FINDING),
+        quoted guideline text (GUIDELINE: inside a quotation, or a sentence that a `guideline`
+        rule marks) or the conclusion ("Therefore the request is not medically necessary")."""
         if any(a < at < b for a, b in quotes):
-            return True
+            return GUIDELINE
         sentence = text[sent[0] : sent[1]]
-        return any(g.search(sentence) for g in self._guidelines)
+        if any(g.search(sentence) for g in self._guidelines):
+            return GUIDELINE
+        if any(c.search(sentence) for c in self._conclusions):
+            return CONCLUSION
+        return FINDING
 
     @staticmethod
     def _evidence(doc: Doc, hit: Span, part: Span, code: str) -> Span:
