@@ -46,6 +46,10 @@ _SURGERY_ITEM = re.compile(
     re.I,
 )
 _DEPENDENT_ITEM = re.compile(r"associated|assist|pre-?op|post-?op|clearance", re.I)
+_CLAUSE = re.compile(
+    r";|,?\s+(?:and|or|but)\s+(?=(?:there|no|not|nor|without|lack)\b)|,\s+(?=(?:nor|no)\b)|\s+nor\s+",
+    re.I,
+)
 QUOTE_WORDS = 6
 FINDING, GUIDELINE, CONCLUSION = 0, 1, 2  # evidence ranks of a sentence, best first
 _QUOTES = '"\u201c\u201d'
@@ -54,7 +58,10 @@ _QUOTES = '"\u201c\u201d'
 def _spaced(pattern: str) -> str:
     """The pattern with a space matching any whitespace (a run of it outside a character class)."""
     out, in_class, escaped = [], False, False
-    for char in pattern:
+    for i, char in enumerate(pattern):
+        if out and out[-1] == r"\s+" and char == "?" and pattern[i - 1] == " ":
+            out[-1] = r"\s*"  # "under ?study": the space is optional
+            continue
         if escaped:
             escaped = False
         elif char == "\\":
@@ -169,7 +176,7 @@ class DecisionReasons(RuleComponent):
             }
         quoted = {part._.imr_decision_index: self._quote_marks(text, part) for part in rationales}
         parts = {part._.imr_decision_index: part for part in rationales}
-        kept = []  # (hit, rule, decision, sentence, rank of the sentence)
+        kept = []  # (hit, rule, decision, its clause, rank of its sentence)
         for t in sorted(targets, key=lambda s: s.start):
             number = int(t.label_)
             rule = self._targets[number][1]
@@ -189,12 +196,14 @@ class DecisionReasons(RuleComponent):
             rank = self._rank(text, sent, t.start_char, quoted[index])
             if rank == GUIDELINE and rule.get("guideline") == "skip":
                 continue
-            kept.append((t, rule, index, sent, rank))
-        claimed = {(index, sent) for _, rule, index, sent, _ in kept if not rule.get("exclusive")}
+            if rank == CONCLUSION and rule.get("conclusion") == "skip":
+                continue
+            kept.append((t, rule, index, _clause(text, sent, t.start_char), rank))
+        claimed = {(index, cl) for _, rule, index, cl, _ in kept if not rule.get("exclusive")}
         found: dict[int, dict[str, Span]] = {}
         ranks: dict[tuple[int, str], tuple[int, int]] = {}
-        for t, rule, index, sent, rank in kept:
-            if rule.get("exclusive") and (index, sent) in claimed:
+        for t, rule, index, clause, rank in kept:
+            if rule.get("exclusive") and (index, clause) in claimed:
                 continue
             key, score = (index, rule["code"]), (rank, 1 if rule.get("weak") else 0)
             if key not in ranks or score < ranks[key]:
@@ -291,6 +300,20 @@ class DecisionReasons(RuleComponent):
         while end > start + 1 and doc[end - 1].is_space:
             end -= 1
         return Span(doc, start, end, label=code)
+
+
+def _clause(text: str, sent: tuple[int, int], at: int) -> tuple[int, int]:
+    """The clause of the sentence that holds offset `at`: sentences join separate findings
+    with "; ", ", and no ...", "nor ..." ("has not documented an exam to substantiate the
+    diagnosis nor has there been a documented failure of conservative therapy")."""
+    start, end = sent
+    for m in _CLAUSE.finditer(text, sent[0], sent[1]):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() >= at:
+            end = m.start()
+            break
+    return start, end
 
 
 def _depends_on(
