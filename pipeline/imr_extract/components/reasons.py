@@ -10,13 +10,16 @@ no code yet, and a `default` per outcome makes sure every decision has one.
 
 Letters wrap lines inside sentences, so a space in a pattern (or between the words of a
 modifier literal) matches any run of whitespace. `guideline` rules mark sentences that quote
-or paraphrase a guideline ("The MTUS states ..."), as do quotation marks: a target with
-`"guideline": "skip"` ignores hits there, and every code's evidence is its first hit outside
-them when it has one (guide rule 1: the reviewer's finding, not the quoted guideline). A
-target's `unless` pattern drops a hit whose sentence matches it ("not recommended beyond
-2 weeks" is a duration, not a verdict), and an `exclusive` target counts only in a sentence
-that no other (non-exclusive) code claims: the generic "there is no documentation of ..."
-gives criteria_not_documented only where no specific code does.
+or paraphrase a guideline ("The MTUS states ..."), as do long quotations, and `conclusion`
+rules the closing sentence ("Therefore, the request is not medically necessary"): a target
+with `"guideline": "skip"` (or `"conclusion": "skip"`) ignores hits there, and each code's
+evidence is its first hit in the reviewer's own findings when it has one, else in guideline
+text, else in the conclusion (guide rules 1 and 2); a `weak` target's hit yields to any
+other hit of its code. A target's `unless` pattern drops a hit whose sentence matches it
+("not recommended beyond 2 weeks" is a duration, not a verdict), `item` limits it to
+decisions whose item matches (opioid monitoring for opioids), and an `exclusive` target
+counts only in a clause that no other (non-exclusive) code claims: the generic "there is no
+documentation of ..." gives criteria_not_documented only where no specific code does.
 """
 
 import re
