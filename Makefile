@@ -1,12 +1,14 @@
 # imr-extract: `make run` annotates the bundled sample letters, `make test` runs the tests.
+# `make chaos` is a long crash soak of run/--resume (not part of `make test`; CHAOS=--quick to try it).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpus
 MODEL := models/imr_pipeline
 OUT ?= out/samples
+CHAOS ?=
 
-.PHONY: install model run test eval bench lint clean
+.PHONY: install model run test eval bench chaos lint clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +34,9 @@ eval: install
 
 bench: install
 	$(BIN)/imr-extract bench --corpus $(CORPUS) --docs 500 --n-process 1 2 4
+
+chaos: install
+	$(BIN)/python tests/chaos_soak.py --corpus $(CORPUS) $(CHAOS)
 
 lint: install
 	$(BIN)/ruff check pipeline tests

@@ -108,6 +108,13 @@ def test_run_writes_the_contract_and_reports_bad_input(mixed_inputs, tmp_path, c
     assert errors["huge"].startswith("file too large")
     assert errors["not_a_letter"].startswith("not an IMR final determination letter")
     assert "no 'IMR ISSUES" in errors["no_decisions"]
+    layouts = dict(zip(docs.doc_id, docs.layout.fillna(""), strict=True))
+    assert {k: layouts[k] for k in ("CM17-9900002", "sample_2014_seed_style", "no_decisions")} == {
+        "CM17-9900002": "2016-17",
+        "sample_2014_seed_style": "2014-15",
+        "no_decisions": "2016-17",
+    }
+    assert (layouts["not_a_letter"], layouts["empty"], layouts["truncated"]) == ("unknown", "", "")
     cp = docs.set_index("doc_id").loc["cp1252"]
     assert "not valid UTF-8" in cp.warnings and cp.n_decisions == 4
     # the ok documents are complete: no document is lost because of its neighbours

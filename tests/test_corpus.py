@@ -32,6 +32,8 @@ def test_every_letter_parses(corpus_run, corpus):
     assert (pdfs.case_number == pdfs.doc_id).all()
     assert pdfs.decision_date.notna().all() and pdfs.reviewer_specialties.notna().all()
     assert (docs.n_decisions >= 1).all()
+    seeds = docs[~docs.doc_id.str.startswith("CM")]
+    assert (pdfs.layout == "2016-17").all() and (seeds.layout == "2014-15").all()
     assert result.manifest["counts"]["ok"] == n_files
 
 

@@ -310,6 +310,24 @@ def test_a_file_name_that_is_not_utf8_gets_a_doc_id_and_a_warning(tmp_path):
     assert "not valid UTF-8" in docs.warnings.iloc[0]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="FIFOs and links")
+def test_inputs_that_cannot_be_read_each_get_an_error_row_and_nothing_hangs(letters, tmp_path):
+    (letters / "gone.txt").symlink_to(tmp_path / "nowhere.txt")
+    os.mkfifo(letters / "pipe.txt")
+    out = tmp_path / "out"
+    script = (
+        f"from imr_extract.runner import run; run([{str(letters)!r}], {str(out)!r}, progress=False)"
+    )
+    try:
+        subprocess.run([sys.executable, "-c", script], check=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the run hung on a FIFO")
+    docs = pd.read_csv(out / "documents.csv").set_index("doc_id")
+    assert len(docs) == 42
+    assert docs.loc["gone", "error"] == "dangling symbolic link"
+    assert docs.loc["pipe", "error"].startswith("not a regular file (FIFO)")
+
+
 def test_an_out_folder_inside_the_inputs_is_never_read(letters, tmp_path):
     out = letters / "run"
     run([letters], out, progress=False)

@@ -20,6 +20,8 @@ from imr_extract.components import (  # noqa: F401  isort: skip
     decisions,
     entities,
     header,
+    layout,
+    layout_decisions,
     lexicon,
     patient,
     patterns,
@@ -29,11 +31,13 @@ from imr_extract.components import (  # noqa: F401  isort: skip
 )
 
 PIPELINE = [
+    "imr_layout",
     "imr_sectionizer",
     "imr_header",
     "imr_reviewer",
     "imr_patient",
     "imr_decisions",
+    "imr_layout_decisions",
     "imr_citations",
     "imr_lexicon",
     "imr_patterns",
@@ -175,6 +179,7 @@ DATE_COLUMNS = {
 }
 CATEGORY_COLUMNS = {
     "status",
+    "layout",
     "priority",
     "patient_sex",
     "outcome",

@@ -98,7 +98,16 @@ def journal_entry(doc_row: dict, part: str, seconds: float, row: int, key: str =
         "seconds": round(seconds, 4),
         "part": part,
         "row": row,
+        "tool": tool_version(),
     }
+
+
+def tool_version() -> str:
+    """The version that wrote a journal entry: a resume redoes documents of another version,
+    whose parts may lack a table or a column of this one."""
+    from imr_extract import __version__
+
+    return __version__
 
 
 def process_batch(

@@ -12,6 +12,8 @@ from spacy.tokens import Doc
 from imr_extract.components.citations import CITATIONS_KEY
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.header import HEADER_FIELDS
+from imr_extract.components.layout import LAYOUT_2013, PROFESSIONAL_REVIEW
+from imr_extract.components.layout import UNKNOWN as UNKNOWN_LAYOUT
 from imr_extract.components.reasons import REASONS_KEY
 from imr_extract.ingest import SourceDocument
 from imr_extract.normalize.mme import mme_per_day
@@ -38,6 +40,7 @@ DOCUMENT_COLUMNS = [
     "n_chars",
     "qa_flags",
     "text_file",
+    "layout",
 ]
 
 DECISION_PART_COLUMNS = ["claims_administrator_guideline", "maximus_guideline", "rationale"]
@@ -188,12 +191,29 @@ SECTION_HEADINGS_MISSING = (
 )
 
 
+UNRECOGNISED_LAYOUT = "unrecognised IMR letter layout"
+NO_2013_DECISIONS = (
+    "no decisions found: no numbered sentence 'has determined the request for … is (not) "
+    "medically necessary and appropriate' (2013 layout)"
+)
+
+
 def join_list(values: list[str] | None) -> str:
     return ";".join(values or [])
 
 
 def letter_error(doc: Doc) -> str:
-    """Why an annotated text is not a usable letter, or '' when it is."""
+    """Why an annotated text is not a usable letter, or '' when it is. A text that names
+    Independent Medical Review and MAXIMUS but has no known layout is an IMR letter we cannot
+    read, not "not an IMR letter". A professional-review letter is usable without a decision
+    (it says so in qa_flags): its other sections are still read."""
+    layout = doc._.imr_layout
+    if layout == UNKNOWN_LAYOUT and doc._.imr_mentions_imr:
+        return UNRECOGNISED_LAYOUT
+    if layout == PROFESSIONAL_REVIEW:
+        return ""
+    if layout == LAYOUT_2013:
+        return "" if len(doc.spans.get(DECISIONS_KEY, [])) else NO_2013_DECISIONS
     bodies = doc._.imr_section_bodies or {}
     if not any(name in bodies for name in ("how_determination_made", "decisions")):
         return SECTION_HEADINGS_MISSING
@@ -245,6 +265,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "n_pages": source.n_pages,
         "n_chars": len(source.text) if source.text else len(doc.text),
         "qa_flags": join_list(_unique(doc._.imr_qa_flags or [])),
+        "layout": doc._.imr_layout,
     }
     parts: dict[int, dict[str, str]] = {}
     for part in doc.spans.get(PARTS_KEY, []):

@@ -5,6 +5,10 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span
 
 DOC_EXTENSIONS = {
+    # which published layout the letter has (resources/layouts.jsonl): 2013, 2014-15, 2016-17,
+    # professional-review or unknown; and whether it names Independent Medical Review and MAXIMUS
+    "imr_layout": None,
+    "imr_mentions_imr": False,
     # {section name: [body_start_char, end_char]}: plain ints so the Doc serialises
     "imr_section_bodies": None,
     # {field: value} from the header block: case_number, ISO dates, priority

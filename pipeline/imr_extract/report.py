@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from imr_extract.components.reasons import REASON_CODES
+
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
        max-width: 62em; color: #222; }
@@ -66,6 +68,23 @@ def rate_table(frame: pd.DataFrame, column: str, title: str, top: int = 15) -> s
     )
 
 
+def count_table(frame: pd.DataFrame, row: str, column: str, title: str, order=None) -> str:
+    """Counts of decisions by two variables (a reason code by item type, say)."""
+    if frame.empty:
+        return ""
+    counts = pd.crosstab(frame[row].astype(str), frame[column].astype(str))
+    if order is not None:
+        counts = counts.reindex([o for o in order if o in counts.index])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in counts.columns)
+    body = "".join(
+        f"<tr><td>{html.escape(str(value))}</td>"
+        + "".join(f"<td class=n>{int(n) or ''}</td>" for n in line)
+        + "</tr>"
+        for value, line in counts.iterrows()
+    )
+    return f"<h2>{html.escape(title)}</h2><table><tr><th></th>{head}</tr>{body}</table>"
+
+
 def explode(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     out = frame.copy()
     out[column] = out[column].astype("string").fillna("").str.split(";")
@@ -94,6 +113,13 @@ def build_report(out_dir: str | Path) -> str:
         "95% intervals.</p>",
     ]
     parts.append(rate_table(decisions, "item_type", "Outcomes by item type"))
+    by_reason = explode(decisions, "reasons")
+    parts.append(rate_table(by_reason, "reasons", "Outcomes by reason code", top=20))
+    parts.append(
+        count_table(
+            by_reason, "reasons", "item_type", "Reason codes by item type", order=REASON_CODES
+        )
+    )
     parts.append(
         rate_table(explode(decisions, "drug_class"), "drug_class", "Outcomes by drug class")
     )

@@ -19,7 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from imr_extract.batch import init_worker, journal_entry, process_batch, text_file_name
+from imr_extract.batch import (
+    init_worker,
+    journal_entry,
+    process_batch,
+    text_file_name,
+    tool_version,
+)
 from imr_extract.export import TABLES, error_rows
 from imr_extract.ingest import (
     DEFAULT_MAX_BYTES,
@@ -263,9 +269,10 @@ def _run_local(jobs, common, store, n_process, bar, new_part) -> None:
 
 
 def _is_done(entry: dict | None, path: Path) -> bool:
-    """Already in the journal, from this very file with these very bytes."""
+    """Already in the journal, from this very file with these very bytes, by this version."""
     return (
         bool(entry)
+        and entry.get("tool") == tool_version()
         and entry["path"] == path_text(path)
         and bool(entry["sha1"])
         and entry["sha1"] == file_sha1(path)

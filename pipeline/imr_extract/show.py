@@ -13,6 +13,10 @@ from spacy import displacy
 from spacy.tokens import Doc
 
 from imr_extract.components.decisions import DECISIONS_KEY
+from imr_extract.components.reasons import REASONS_KEY
+from imr_extract.rules import packaged_rules
+
+REASON_MEANINGS = {r["code"]: r["definition"] for r in packaged_rules("reason_codes.csv")}
 
 COLORS = {
     "MEDICATION": "#f4a6a6",
@@ -44,6 +48,9 @@ section.decision.upheld h3 { background: #c0392b; }
 section.decision.overturned h3 { background: #27ae60; }
 .legend span { display: inline-block; padding: 0.1em 0.5em; margin: 0.1em; border-radius: 3px; }
 .entities { line-height: 2.3 !important; }
+.why { margin: 0.5em 0 1em; padding: 0.3em 0.8em; background: #fafafa; border-left: 4px solid #999; }
+.why mark { background: #fff3a8; padding: 0.05em 0.2em; }
+.why b { font-family: monospace; cursor: help; }
 """
 
 
@@ -58,6 +65,19 @@ def _render(doc: Doc, start: int, end: int) -> str:
     return displacy.render(
         data, style="ent", manual=True, options={"colors": COLORS}, page=False, jupyter=False
     )
+
+
+def _reasons(doc: Doc, index: int) -> str:
+    """The decision's reason codes, each with its evidence highlighted; the code's meaning,
+    and the code itself on the evidence, show on hover."""
+    items = [
+        f'<li><b title="{html.escape(REASON_MEANINGS.get(r.label_, ""))}">'
+        f'{html.escape(r.label_)}</b>: <mark title="{html.escape(r.label_)}">'
+        f"{html.escape(' '.join(r.text.split()))}</mark></li>"
+        for r in doc.spans.get(REASONS_KEY, [])
+        if r._.imr_decision_index == index
+    ]
+    return f'<div class="why">Why (reason codes):<ul>{"".join(items)}</ul></div>' if items else ""
 
 
 def render_letter(doc: Doc, title: str) -> str:
@@ -82,7 +102,7 @@ def render_letter(doc: Doc, title: str) -> str:
         parts.append(
             f'<section class="decision {outcome}"><h3>Decision {d._.imr_decision_index}: '
             f"{html.escape(d._.imr_item or '')} &mdash; {d._.imr_outcome}</h3>"
-            f"{_render(doc, d.start_char, end)}</section>"
+            f"{_reasons(doc, d._.imr_decision_index)}{_render(doc, d.start_char, end)}</section>"
         )
     body = "\n".join(parts)
     return (

@@ -2,6 +2,8 @@
 
 Both styles: 2014-15 prose ("Board Certified in X ... licensed to practice in Y") and 2016-17
 labelled lines ("State(s) of Licensure:", "Certification(s)/Specialty:", which may wrap).
+The 2014-17 letters give them under "HOW THE IMR FINAL DETERMINATION WAS MADE"; the 2013 and
+professional-review layouts under a qualifications heading of their own.
 """
 
 import re
@@ -11,6 +13,8 @@ from spacy.tokens import Doc
 
 from imr_extract.components.base import RuleComponent, doc_text, section_body
 from imr_extract.normalize.text import squash
+
+SECTIONS = ("how_determination_made", "reviewer_qualifications")
 
 
 @Language.factory(
@@ -50,8 +54,8 @@ class ReviewerCredentials(RuleComponent):
         ]
 
     def __call__(self, doc: Doc) -> Doc:
-        bounds = section_body(doc, "how_determination_made")
-        text = squash(doc_text(doc)[bounds[0] : bounds[1]]) if bounds else ""
+        bounds = [b for b in (section_body(doc, name) for name in SECTIONS) if b]
+        text = " ".join(squash(doc_text(doc)[start:end]) for start, end in bounds)
         found = parse_credentials(text, self._compiled)
         doc._.imr_reviewer_specialties = found.get("specialties", [])
         doc._.imr_reviewer_license_states = found.get("license_states", [])

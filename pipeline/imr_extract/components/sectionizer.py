@@ -2,6 +2,8 @@
 
 A light stand-in for medspaCy's sectionizer: the headings of these letters are fixed strings,
 so one regex per heading is exact and costs nothing next to PyRuSH-based sentence splitting.
+A rule may name the `layouts` it belongs to (set by `imr_layout`): the headings of one layout
+("CASE SUMMARY:") must not be looked for in the letters of another ("CLINICAL CASE SUMMARY").
 """
 
 import re
@@ -30,15 +32,21 @@ class Sectionizer(RuleComponent):
     def __init__(self, nlp: Language, name: str, span_key: str = SPAN_KEY) -> None:
         super().__init__(nlp, name)
         self.span_key = span_key
-        self._patterns: list[tuple[str, re.Pattern]] = []
+        self._patterns: list[tuple[str, re.Pattern, tuple[str, ...]]] = []
 
     def compile(self) -> None:
-        self._patterns = [(r["section"], re.compile(r["pattern"])) for r in self.rules]
+        self._patterns = [
+            (r["section"], re.compile(r["pattern"]), tuple(r.get("layouts", ())))
+            for r in self.rules
+        ]
 
-    def match(self, text: str) -> list[tuple[str, int, int]]:
-        """(section, heading_start, body_start) for each heading found, in text order."""
+    def match(self, text: str, layout: str | None = None) -> list[tuple[str, int, int]]:
+        """(section, heading_start, body_start) for each heading found, in text order; rules
+        that name their layouts are used only for a letter of one of those layouts."""
         found = []
-        for section, pattern in self._patterns:
+        for section, pattern, layouts in self._patterns:
+            if layouts and layout not in layouts:
+                continue
             m = pattern.search(text)
             if m:
                 found.append((section, m.start(), m.end()))
@@ -47,7 +55,7 @@ class Sectionizer(RuleComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
-        headings = self.match(text)
+        headings = self.match(text, doc._.imr_layout)
         bodies: dict[str, list[int]] = {}
         spans = []
         starts = [h[1] for h in headings] + [len(text)]
