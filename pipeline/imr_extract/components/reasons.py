@@ -7,6 +7,19 @@ with the `modifier` rules tells a negated phrase ("no documentation of functiona
 improvement") from an affirmed one; each target names the code it gives when negated,
 affirmed or either, and for which outcome. `fallback` rules apply only to a decision that has
 no code yet, and a `default` per outcome makes sure every decision has one.
+
+Letters wrap lines inside sentences, so a space in a pattern (or between the words of a
+modifier literal) matches any run of whitespace. `guideline` rules mark sentences that quote
+or paraphrase a guideline ("The MTUS states ..."), as do long quotations, and `conclusion`
+rules the closing sentence ("Therefore, the request is not medically necessary"): a target
+with `"guideline": "skip"` (or `"conclusion": "skip"`) ignores hits there, and each code's
+evidence is its first hit in the reviewer's own findings when it has one, else in guideline
+text, else in the conclusion (guide rules 1 and 2); a `weak` target's hit yields to any
+other hit of its code. A target's `unless` pattern drops a hit whose sentence matches it
+("not recommended beyond 2 weeks" is a duration, not a verdict), `item` limits it to
+decisions whose item matches (opioid monitoring for opioids), and an `exclusive` target
+counts only in a clause that no other (non-exclusive) code claims: the generic "there is no
+documentation of ..." gives criteria_not_documented only where no specific code does.
 """
 
 import re
@@ -23,7 +36,48 @@ REASONS_KEY = "imr_reasons"
 TARGETS_KEY = "imr_reason_targets"
 REASON_CODES: list[str] = [row["code"] for row in packaged_rules("reason_codes.csv")]
 _WORD = re.compile(r"[a-z]{4,}")
-_NOT_NAMES = {"request", "requested", "post", "operative", "postoperative", "with", "right", "left"}
+_NOT_NAMES = {
+    "request", "requested", "post", "operative", "postoperative", "preoperative", "with", "right",
+    "left", "associated", "surgical", "service", "services", "ancillary", "medical", "medically",
+    "necessary", "intervention", "given", "documentation", "that", "this", "also", "determined",
+    "supported", "certified", "indicated", "appropriate", "time", "therefore", "continued", "need",
+}  # fmt: skip
+_SURGERY_WORD = re.compile(r"\b(?:surg|operat|procedure)", re.I)
+_SURGERY_ITEM = re.compile(
+    r"arthroscop|arthroplast|fusion|repair|surgery|ectomy|otomy|plasty|decompression|release|"
+    r"reconstruction|replacement|fixation|debridement|resection|implant",
+    re.I,
+)
+_DEPENDENT_ITEM = re.compile(r"associated|assist|pre-?op|post-?op|clearance", re.I)
+_CLAUSE = re.compile(
+    r";|,?\s+(?:and|or|but)\s+(?=(?:there|no|not|nor|without|lack)\b)|,\s+(?=(?:nor|no)\b)|\s+nor\s+",
+    re.I,
+)
+QUOTE_WORDS = 6
+FINDING, GUIDELINE, CONCLUSION = 0, 1, 2  # evidence ranks of a sentence, best first
+_QUOTES = '"\u201c\u201d'
+
+
+def _spaced(pattern: str) -> str:
+    """The pattern with a space matching any whitespace (a run of it outside a character class)."""
+    out, in_class, escaped = [], False, False
+    for i, char in enumerate(pattern):
+        if out and out[-1] == r"\s+" and char == "?" and pattern[i - 1] == " ":
+            out[-1] = r"\s*"  # "under ?study": the space is optional
+            continue
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == " ":
+            out.append(r"\s" if in_class else r"\s+")
+            continue
+        out.append(char)
+    return "".join(out)
 
 
 @Language.factory(
@@ -55,8 +109,26 @@ class DecisionReasons(RuleComponent):
         ):
             if rule["code"] not in REASON_CODES:
                 raise ValueError(f"reasons.jsonl: unknown reason code {rule['code']!r}")
-        self._targets = [(re.compile(r["pattern"], re.I), r) for r in by_kind.get("target", [])]
-        self._fallbacks = [(re.compile(r["pattern"], re.I), r) for r in by_kind.get("fallback", [])]
+        self._targets = [
+            (re.compile(_spaced(r["pattern"]), re.I), r) for r in by_kind.get("target", [])
+        ]
+        self._unless = [
+            re.compile(_spaced(r["unless"]), re.I) if r.get("unless") else None
+            for r in by_kind.get("target", [])
+        ]
+        self._fallbacks = [
+            (re.compile(_spaced(r["pattern"]), re.I), r) for r in by_kind.get("fallback", [])
+        ]
+        self._items = [
+            re.compile(_spaced(r["item"]), re.I) if r.get("item") else None
+            for r in by_kind.get("target", [])
+        ]
+        self._guidelines = [
+            re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("guideline", [])
+        ]
+        self._conclusions = [
+            re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("conclusion", [])
+        ]
         self._defaults = {r["outcome"]: r["code"] for r in by_kind.get("default", [])}
         self._context = ConText(
             self.nlp,
@@ -73,6 +145,7 @@ class DecisionReasons(RuleComponent):
                     r["category"],
                     direction=r["direction"],
                     **{k: r[k] for k in ("pattern", "max_scope") if k in r},
+                    **({} if "pattern" in r else self._literal_pattern(r["literal"])),
                 )
                 for r in by_kind.get("modifier", [])
             ]
@@ -104,27 +177,52 @@ class DecisionReasons(RuleComponent):
                 for t, modifier in doc._.context_graph.edges
                 if modifier.category == "NEGATED_EXISTENCE"
             }
-        found: dict[int, dict[str, Span]] = {}
+        quoted = {part._.imr_decision_index: self._quote_marks(text, part) for part in rationales}
+        parts = {part._.imr_decision_index: part for part in rationales}
+        kept = []  # (hit, rule, decision, its clause, rank of its sentence)
         for t in sorted(targets, key=lambda s: s.start):
-            rule = self._targets[int(t.label_)][1]
+            number = int(t.label_)
+            rule = self._targets[number][1]
             index = t._.imr_decision_index
             polarity = "negated" if (t.start, t.end, t.label_) in negated else "affirmed"
             if rule.get("when", "any") not in ("any", polarity):
                 continue
             if rule.get("outcome", "any") not in ("any", outcomes.get(index)):
                 continue
-            found.setdefault(index, {}).setdefault(rule["code"], t)
+            item = self._items[number]
+            if item is not None and not item.search(items.get(index, "")):
+                continue
+            sent = self._sentence(doc, t, parts[index])
+            unless = self._unless[number]
+            if unless is not None and unless.search(text[sent[0] : sent[1]]):
+                continue
+            rank = self._rank(text, sent, t.start_char, quoted[index])
+            if rank == GUIDELINE and rule.get("guideline") == "skip":
+                continue
+            if rank == CONCLUSION and rule.get("conclusion") == "skip":
+                continue
+            kept.append((t, rule, index, _clause(text, sent, t.start_char), rank))
+        claimed = {(index, cl) for _, rule, index, cl, _ in kept if not rule.get("exclusive")}
+        found: dict[int, dict[str, Span]] = {}
+        ranks: dict[tuple[int, str], tuple[int, int]] = {}
+        for t, rule, index, clause, rank in kept:
+            if rule.get("exclusive") and (index, clause) in claimed:
+                continue
+            key, score = (index, rule["code"]), (rank, 1 if rule.get("weak") else 0)
+            if key not in ranks or score < ranks[key]:
+                found.setdefault(index, {})[rule["code"]] = t
+                ranks[key] = score
         spans = []
         for part in rationales:
             index = part._.imr_decision_index
             codes = found.get(index, {})
             if not codes:
-                codes = self._fallback(doc, text, part, outcomes.get(index))
+                codes = self._fallback(doc, text, part, outcomes.get(index), quoted[index])
             for code, hit in codes.items():
                 span = self._evidence(doc, hit, part, code)
                 span._.imr_decision_index = index
                 if code == "depends_on_denied":
-                    span._.imr_depends_on = _depends_on(span.text, index, items)
+                    span._.imr_depends_on = _depends_on(span.text, index, items, outcomes)
                 spans.append(span)
         order = {code: i for i, code in enumerate(REASON_CODES)}
         spans.sort(key=lambda s: (s._.imr_decision_index, order[s.label_]))
@@ -132,16 +230,70 @@ class DecisionReasons(RuleComponent):
         del doc.spans[TARGETS_KEY]
         return doc
 
-    def _fallback(self, doc: Doc, text: str, part: Span, outcome: str | None) -> dict[str, Span]:
+    def _fallback(
+        self, doc: Doc, text: str, part: Span, outcome: str | None, quotes: list[tuple[int, int]]
+    ) -> dict[str, Span]:
         for pattern, rule in self._fallbacks:
             if rule.get("outcome", "any") not in ("any", outcome):
                 continue
-            m = pattern.search(text, part.start_char, part.end_char)
-            if m:
-                return {rule["code"]: doc.char_span(m.start(), m.end(), alignment_mode="expand")}
+            best = None
+            for m in pattern.finditer(text, part.start_char, part.end_char):
+                hit = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                if hit is None:
+                    continue
+                rank = self._rank(text, self._sentence(doc, hit, part), m.start(), quotes)
+                if rank == GUIDELINE and rule.get("guideline") == "skip":
+                    continue
+                if best is None or rank < best[0]:
+                    best = (rank, hit)
+            if best is not None:
+                return {rule["code"]: best[1]}
         code = self._defaults.get(outcome or "", "other")
         last = list(part.sents)[-1] if len(part) else part
         return {code: last}
+
+    def _literal_pattern(self, literal: str) -> dict:
+        """A several-word literal as a token pattern that lets line breaks sit between its words."""
+        words = [t.lower_ for t in self.nlp.make_doc(literal) if not t.is_space]
+        if len(words) < 2:
+            return {}
+        pattern: list[dict] = []
+        for word in words:
+            if pattern:
+                pattern.append({"IS_SPACE": True, "OP": "*"})
+            pattern.append({"LOWER": word})
+        return {"pattern": pattern}
+
+    @staticmethod
+    def _sentence(doc: Doc, hit: Span, part: Span) -> tuple[int, int]:
+        """The hit's sentence, clipped to the rationale (the first one starts with its label)."""
+        sent = doc[hit.start].sent
+        return max(sent.start_char, part.start_char), min(sent.end_char, part.end_char)
+
+    @staticmethod
+    def _quote_marks(text: str, part: Span) -> list[tuple[int, int]]:
+        """The quotations in the rationale long enough to be quoted guideline text (a quoted
+        word or phrase, "red flag", is not); none when the marks do not pair up."""
+        marks = [i for i in range(part.start_char, part.end_char) if text[i] in _QUOTES]
+        if len(marks) % 2:
+            return []
+        pairs = zip(marks[::2], marks[1::2], strict=True)
+        return [(a, b) for a, b in pairs if len(text[a:b].split()) >= QUOTE_WORDS]
+
+    def _rank(
+        self, text: str, sent: tuple[int, int], at: int, quotes: list[tuple[int, int]]
+    ) -> int:
+        """How good the hit's sentence is as evidence: the reviewer's own statement (FINDING),
+        quoted guideline text (GUIDELINE: inside a quotation, or a sentence that a `guideline`
+        rule marks) or the conclusion ("Therefore the request is not medically necessary")."""
+        if any(a < at < b for a, b in quotes):
+            return GUIDELINE
+        sentence = text[sent[0] : sent[1]]
+        if any(g.search(sentence) for g in self._guidelines):
+            return GUIDELINE
+        if any(c.search(sentence) for c in self._conclusions):
+            return CONCLUSION
+        return FINDING
 
     @staticmethod
     def _evidence(doc: Doc, hit: Span, part: Span, code: str) -> Span:
@@ -153,8 +305,25 @@ class DecisionReasons(RuleComponent):
         return Span(doc, start, end, label=code)
 
 
-def _depends_on(evidence: str, index: int, items: dict[int, str]) -> int | None:
-    """The other decision whose item the evidence names (most shared words), if any."""
+def _clause(text: str, sent: tuple[int, int], at: int) -> tuple[int, int]:
+    """The clause of the sentence that holds offset `at`: sentences join separate findings
+    with "; ", ", and no ...", "nor ..." ("has not documented an exam to substantiate the
+    diagnosis nor has there been a documented failure of conservative therapy")."""
+    start, end = sent
+    for m in _CLAUSE.finditer(text, sent[0], sent[1]):
+        if m.end() <= at:
+            start = m.end()
+        elif m.start() >= at:
+            end = m.start()
+            break
+    return start, end
+
+
+def _depends_on(
+    evidence: str, index: int, items: dict[int, str], outcomes: dict[int, str | None]
+) -> int | None:
+    """The other decision whose item the evidence names (most shared words); else, when the
+    evidence speaks of a surgery or procedure, the letter's upheld surgery."""
     words = set(_WORD.findall(evidence.lower())) - _NOT_NAMES
     best, best_score = None, 0
     for other, item in items.items():
@@ -163,4 +332,13 @@ def _depends_on(evidence: str, index: int, items: dict[int, str]) -> int | None:
         score = len(words & (set(_WORD.findall(item.lower())) - _NOT_NAMES))
         if score > best_score:
             best, best_score = other, score
+    if best is None and _SURGERY_WORD.search(evidence):
+        for other, item in sorted(items.items()):
+            if (
+                other != index
+                and outcomes.get(other) != "Overturned"
+                and _SURGERY_ITEM.search(item)
+            ):
+                if not _DEPENDENT_ITEM.search(item):
+                    return other
     return best
