@@ -471,3 +471,19 @@ def test_ctrl_c_says_how_to_finish(letters, tmp_path):
     assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == "imr-extract: interrupted; run again with --resume"
     assert "Traceback" not in err
+
+
+def test_an_unforeseen_failure_is_one_line_with_a_way_to_see_more(tmp_path, capsys, monkeypatch):
+    import imr_extract.runner
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("synthetic failure")
+
+    monkeypatch.setattr(imr_extract.runner, "run", boom)
+    assert main(["run", str(SAMPLES), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: synthetic failure" in err
+    assert "IMR_EXTRACT_TRACEBACK=1" in err
+    monkeypatch.setenv("IMR_EXTRACT_TRACEBACK", "1")
+    with pytest.raises(RuntimeError):
+        main(["run", str(SAMPLES), "--out", str(tmp_path / "out"), "--quiet"])

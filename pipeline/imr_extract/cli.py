@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 done, 1 the run failed (no document ok, disk full, tables disagree),
     2 a usage error, 130 interrupted. Every error is one line on stderr."""
+    import os
+
     args = _parser().parse_args(argv)
     try:
         return _command(args)
@@ -103,6 +105,15 @@ def main(argv: list[str] | None = None) -> int:
         again = " run again with --resume" if args.command == "run" else ""
         print(f"imr-extract: interrupted;{again or ' nothing was written'}", file=sys.stderr)
         return 130
+    except Exception as exc:  # anything unforeseen: still one line, and how to see more
+        if os.environ.get("IMR_EXTRACT_TRACEBACK"):
+            raise
+        hint = "; run again with --resume" if args.command == "run" else ""
+        return _fail(
+            f"{args.command} failed: {type(exc).__name__}: {exc}{hint} "
+            "(IMR_EXTRACT_TRACEBACK=1 shows the traceback)",
+            1,
+        )
 
 
 def _fail(message: str, code: int) -> int:
