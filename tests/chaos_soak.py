@@ -401,7 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     for k in range(args.cycles):
         out = work / f"cycle{k:02d}"
         events = cycle(soak, rng, out, expected, stats)
-        stats["orphaned_workers_at_end"] += soak.cleanup()
+        left = soak.cleanup()
+        if left:
+            events.append(f"(cleanup killed {left} leftover processes)")
         problems, n_rows, dups = compare(ref, out)
         in_tables.append(n_rows)
         stats["duplicates"] += dups
