@@ -98,3 +98,46 @@ def test_conditional_not_recommended_is_a_missing_criterion(letter):
 
 def test_depends_on_denied_and_request_incomplete(letter):
     assert set(letter[2]) == {"depends_on_denied", "request_incomplete"}
+
+
+@pytest.fixture(scope="module")
+def letter2(nlp):
+    return reasons(
+        nlp,
+        block(
+            "Physical therapy 12 sessions for the lumbar spine",
+            "Upheld",
+            "The patient has completed 24 sessions of physical therapy to date. The patient "
+            "should be able to continue with an independent home exercise program. "
+            "Therefore, the request is not medically necessary.",
+        ),
+        block(
+            "MRI of the right knee",
+            "Upheld",
+            "The patient is currently responding to physical therapy and the course has not "
+            "been completed. Therefore, the request is not medically necessary.",
+        ),
+        block(
+            "Cyclobenzaprine 7.5mg #60",
+            "Upheld",
+            "The guidelines state that the addition of cyclobenzaprine to other agents is not "
+            "recommended. The patient has used this muscle relaxant for over six months, in "
+            "excess of the short-term use the guidelines recommend. Therefore, the request is "
+            "not medically necessary.",
+        ),
+    )
+
+
+def test_home_exercise_program_is_other(letter2):
+    assert "other" in letter2[0]
+    assert "home exercise program" in letter2[0]["other"]
+
+
+def test_conservative_care_under_way_is_first_line_not_tried(letter2):
+    assert set(letter2[1]) == {"first_line_not_tried"}
+    assert letter2[1]["first_line_not_tried"].startswith("The patient is currently responding")
+
+
+def test_combination_guideline_sentence_is_not_a_verdict(letter2):
+    assert "not_recommended" not in letter2[2]
+    assert letter2[2]["exceeds_guideline"].startswith("The patient has used")
