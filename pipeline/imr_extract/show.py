@@ -48,7 +48,8 @@ section.decision.upheld h3 { background: #c0392b; }
 section.decision.overturned h3 { background: #27ae60; }
 .legend span { display: inline-block; padding: 0.1em 0.5em; margin: 0.1em; border-radius: 3px; }
 .entities { line-height: 2.3 !important; }
-.why { margin: 0.5em 0 1em; padding: 0.3em 0.8em; background: #fafafa; border-left: 4px solid #999; }
+.why { margin: 0.5em 0 1em; padding: 0.3em 0.8em; background: #fafafa;
+       border-left: 4px solid #999; }
 .why mark { background: #fff3a8; padding: 0.05em 0.2em; }
 .why b { font-family: monospace; cursor: help; }
 """
