@@ -8,7 +8,7 @@ with a literal or a character class it can test without case folding; a leading 
 lookbehind, or a cased letter under IGNORECASE, makes it try a full match at every position
 (12.5% of end-to-end time, issue 17). The fast form consumes the first character first, from a
 case-sensitive class holding every character that can start a match (with the IGNORECASE folds
-ſ→s, K→k, ı/İ→i), and checks the boundary and that character after it with lookbehinds:
+ſ→s, Kelvin sign→k, ı/İ→i), and checks the boundary and that character after it with lookbehinds:
 `\b(?:one|two)` becomes `(?-i:[OoTt])(?<!\w.)(?:(?<=o)ne|(?<=t)wo)`, `(?<![\w.])\d+` becomes
 `\d(?<![\w.]\d)\d*`. `pattern` stays the readable definition; tests/test_speed_patterns.py
 checks that both give the same (start, end, groups) on the corpus and on generated strings.
