@@ -9,6 +9,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from imr_extract import tokenizer
 from imr_extract.extensions import register_extensions
 from imr_extract.ingest import SourceDocument, read_documents
 
@@ -51,10 +52,12 @@ PIPELINE = [
 
 def build_pipeline(config: dict[str, dict] | None = None) -> Language:
     """A blank English pipeline with our components and their packaged rules; `config`
-    overrides component settings by name ({"imr_lexicon": {"base_drug_lexicon": False}})."""
+    overrides component settings by name ({"imr_lexicon": {"base_drug_lexicon": False}});
+    {"tokenizer": {"fast": False}} keeps spaCy's tokenizer unwrapped (see `tokenizer`)."""
     register_extensions()
     nlp = spacy.blank("en")
     customize_tokenizer(nlp)
+    tokenizer.set_fast(nlp, (config or {}).get("tokenizer", {}).get("fast"))
     for name in PIPELINE:
         nlp.add_pipe(name, config=(config or {}).get(name, {}))
     nlp.initialize()
@@ -89,9 +92,11 @@ def customize_tokenizer(nlp: Language) -> None:
 
 def load(path: str | Path | None = None) -> Language:
     """The pipeline saved at `path` (a directory that `spacy.load` opens), or the one built
-    from the packaged rules (built once, then loaded from the cache: see `cached_pipeline`)."""
+    from the packaged rules (built once, then loaded from the cache: see `cached_pipeline`).
+    Its tokenizer is wrapped in `tokenizer.WarmCacheTokenizer` unless `tokenizer.FAST` is off."""
     register_extensions()
-    return spacy.load(path) if path else spacy.load(cached_pipeline())
+    nlp = spacy.load(path) if path else spacy.load(cached_pipeline())
+    return tokenizer.set_fast(nlp)
 
 
 def _rules_fingerprint() -> str:
@@ -108,7 +113,8 @@ def _rules_fingerprint() -> str:
         if item.name.endswith((".jsonl", ".csv")):
             digest.update(item.name.encode() + item.read_bytes())
     here = Path(__file__)  # this module builds the tokenizer; the components build the rest
-    for module in [here, *sorted(here.parent.glob("components/*.py"))]:
+    modules = [here, here.parent / "tokenizer.py", *sorted(here.parent.glob("components/*.py"))]
+    for module in modules:
         digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
 
