@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from imr_extract.components.citations import CITATIONS_KEY
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
@@ -337,10 +337,31 @@ def reason_summary(reasons: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+ENTITY_ATTRIBUTES = {
+    "section": "imr_section",
+    "decision_index": "imr_decision_index",
+    "normalized": "imr_normalized",
+    "negated": "imr_negated",
+    "historical": "imr_historical",
+    "hypothetical": "imr_hypothetical",
+    "uncertain": "imr_uncertain",
+    "role": "imr_role",
+    "qualifier": "imr_qualifier",
+    "related_entity_id": "imr_related",
+    "decision_part": "imr_decision_part",
+    "family": "imr_family",
+    "medication_status": "imr_medication_status",
+    "brand": "imr_brand",
+    "drug_class": "imr_drug_class",
+    "item_type": "imr_item_type",
+}
+FAST_ENTITY_ROWS = True  # False: read each value through `ent._` (the plain path)
+
+
 def entity_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
     rows = []
+    read = _user_data_reader(doc) if FAST_ENTITY_ROWS else _underscore_values
     for i, ent in enumerate(doc.ents):
-        x = ent._
         rows.append(
             {
                 "doc_id": doc_id,
@@ -349,25 +370,36 @@ def entity_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
                 "text": squash(ent.text),
                 "start_char": ent.start_char,
                 "end_char": ent.end_char,
-                "section": x.imr_section,
-                "decision_index": x.imr_decision_index,
-                "normalized": x.imr_normalized,
-                "negated": x.imr_negated,
-                "historical": x.imr_historical,
-                "hypothetical": x.imr_hypothetical,
-                "uncertain": x.imr_uncertain,
-                "role": x.imr_role,
-                "qualifier": x.imr_qualifier,
-                "related_entity_id": x.imr_related,
-                "decision_part": x.imr_decision_part,
-                "family": x.imr_family,
-                "medication_status": x.imr_medication_status,
-                "brand": x.imr_brand,
-                "drug_class": x.imr_drug_class,
-                "item_type": x.imr_item_type,
+                **read(ent),
             }
         )
     return rows
+
+
+def _underscore_values(ent: Span) -> dict[str, Any]:
+    x = ent._
+    return {column: getattr(x, name) for column, name in ENTITY_ATTRIBUTES.items()}
+
+
+def _user_data_reader(doc: Doc):
+    """What `_underscore_values` returns, read from doc.user_data: 16 `Underscore.__getattr__`
+    calls an entity were 6% of a run (issue 17). spaCy 3.7 keeps a Span's value of a plain
+    `default=` extension under ("._.", name, start_char, end_char), and `ent._.name` returns
+    the default when the key is absent (writing a copy first only for a mutable default, which
+    ours are not); tests/test_speed_context.py checks both."""
+    fields = []
+    for column, name in ENTITY_ATTRIBUTES.items():
+        default, method, getter, _ = Span.get_extension(name)
+        if method is not None or getter is not None or isinstance(default, (dict, list, set)):
+            return _underscore_values
+        fields.append((column, name, default))
+    data = doc.user_data
+
+    def read(ent: Span) -> dict[str, Any]:
+        start, end = ent.start_char, ent.end_char
+        return {column: data.get(("._.", name, start, end), dflt) for column, name, dflt in fields}
+
+    return read
 
 
 def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:

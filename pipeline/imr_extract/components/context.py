@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_extract.components.base import TEXT_CACHE, RuleComponent
+from imr_extract.components.fast_context import run_context
 
 CATEGORY_ATTRS = {
     "NEGATED_EXISTENCE": ("imr_negated", True),
@@ -30,13 +31,25 @@ def _quiet_medspacy() -> None:
         logger.disable(name)
 
 
-@Language.factory("imr_context", assigns=["doc.ents"], requires=["doc.ents", "token.is_sent_start"])
-def make_context(nlp: Language, name: str):
-    return EntityContext(nlp, name)
+@Language.factory(
+    "imr_context",
+    default_config={"fast": True},
+    assigns=["doc.ents"],
+    requires=["doc.ents", "token.is_sent_start"],
+)
+def make_context(nlp: Language, name: str, fast: bool):
+    return EntityContext(nlp, name, fast)
 
 
 class EntityContext(RuleComponent):
+    """`fast`: pair each modifier only with the entities in its scope (fast_context.py); False
+    runs medspaCy's own ConText call, which tries every pair (the same edges, slower)."""
+
     rules_file = "context_rules.jsonl"
+
+    def __init__(self, nlp: Language, name: str, fast: bool = True) -> None:
+        super().__init__(nlp, name)
+        self.fast = fast
 
     def compile(self) -> None:
         _quiet_medspacy()
@@ -63,9 +76,7 @@ class EntityContext(RuleComponent):
         self._context.add(rules)
 
     def __call__(self, doc: Doc) -> Doc:
-        self._context(doc)
-        graph = doc._.context_graph
-        for target, modifier in graph.edges:
+        for target, modifier in run_context(self._context, doc, doc.ents, self.fast):
             attr, value = CATEGORY_ATTRS.get(modifier.category, (None, None))
             if attr:
                 setattr(target._, attr, value)

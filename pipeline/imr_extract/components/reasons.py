@@ -30,6 +30,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from imr_extract.components.base import RuleComponent, doc_text
 from imr_extract.components.context import _quiet_medspacy
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
+from imr_extract.components.fast_context import run_context
 from imr_extract.rules import packaged_rules
 
 REASONS_KEY = "imr_reasons"
@@ -82,20 +83,24 @@ def _spaced(pattern: str) -> str:
 
 @Language.factory(
     "imr_reasons",
-    default_config={"span_key": REASONS_KEY},
+    default_config={"span_key": REASONS_KEY, "fast": True},
     assigns=["doc.spans"],
     requires=["doc.spans", "token.is_sent_start"],
 )
-def make_reasons(nlp: Language, name: str, span_key: str):
-    return DecisionReasons(nlp, name, span_key)
+def make_reasons(nlp: Language, name: str, span_key: str, fast: bool):
+    return DecisionReasons(nlp, name, span_key, fast)
 
 
 class DecisionReasons(RuleComponent):
+    """`fast`: ConText pairs each modifier only with the targets in its scope
+    (fast_context.py); False runs medspaCy's own ConText call (the same edges, slower)."""
+
     rules_file = "reasons.jsonl"
 
-    def __init__(self, nlp, name, span_key: str = REASONS_KEY):
+    def __init__(self, nlp, name, span_key: str = REASONS_KEY, fast: bool = True):
         super().__init__(nlp, name)
         self.span_key = span_key
+        self.fast = fast
 
     def compile(self) -> None:
         _quiet_medspacy()
@@ -171,10 +176,9 @@ class DecisionReasons(RuleComponent):
         doc.spans[TARGETS_KEY] = targets
         negated = set()
         if targets:
-            self._context(doc)
             negated = {
                 (t.start, t.end, t.label_)
-                for t, modifier in doc._.context_graph.edges
+                for t, modifier in run_context(self._context, doc, targets, self.fast)
                 if modifier.category == "NEGATED_EXISTENCE"
             }
         quoted = {part._.imr_decision_index: self._quote_marks(text, part) for part in rationales}

@@ -1,0 +1,194 @@
+"""Issue 17: ConText pairs each modifier only with the targets in its scope (fast_context.py),
+and the entity rows read their values from doc.user_data. Both must give exactly what the
+plain path gives: medspaCy's own ConText call, and `ent._` for every value."""
+
+from __future__ import annotations
+
+import pytest
+from spacy.tokens import Doc, Span
+
+from imr_extract import export
+from imr_extract.components import context as context_module
+from imr_extract.components import fast_context, reasons
+from imr_extract.ingest import read_document
+
+from conftest import SAMPLES, read_sample
+
+SAMPLE_NAMES = sorted(p.name for p in SAMPLES.iterdir() if p.suffix in (".txt", ".pdf"))
+
+
+def _edge_keys(edges) -> list[tuple]:
+    return [
+        (t.start, t.end, t.label_, m.modifier_span, m.scope_span, m.category, m.rule.literal)
+        for t, m in edges
+    ]
+
+
+def _modifiers(doc: Doc) -> dict:
+    """What ConText leaves on the targets: Span._.modifiers, as comparable keys."""
+    return {
+        key: [(m.modifier_span, m.scope_span, m.category) for m in value]
+        for key, value in doc.user_data.items()
+        if isinstance(key, tuple) and len(key) > 1 and key[1] == "modifiers"
+    }
+
+
+def _foreign(key) -> bool:
+    return isinstance(key, tuple) and len(key) > 1 and not str(key[1]).startswith("imr_")
+
+
+class CheckedRun:
+    """Stands in for `run_context`: runs medspaCy's own call on a copy of the Doc, then the
+    fast pairing on the Doc, and records both edge lists and the modifiers they leave."""
+
+    def __init__(self):
+        self.calls, self.edges = 0, 0
+        self.original = fast_context.run_context
+
+    def __call__(self, context, doc, targets, fast=True):
+        # an earlier ConText's graph holds Spans, which do not deep-copy: share it
+        medspacy_keys = [k for k in doc.user_data if k not in _modifiers(doc) and _foreign(k)]
+        foreign = {key: doc.user_data.pop(key) for key in [*_modifiers(doc), *medspacy_keys]}
+        twin = doc.copy()
+        doc.user_data.update(foreign)
+        twin.user_data.update(foreign)
+        plain = self.original(context, twin, None, fast=False)
+        edges = self.original(context, doc, targets, fast=True)
+        assert _edge_keys(edges) == _edge_keys(plain)
+        assert _modifiers(doc) == _modifiers(twin)
+        self.calls += 1
+        self.edges += len(edges)
+        return edges
+
+
+def _texts(corpus=None, n=10) -> list[str]:
+    texts = [read_sample(name) for name in SAMPLE_NAMES]
+    if corpus is not None:
+        paths = sorted(corpus.rglob("*.pdf"))
+        sources = map(read_document, paths[:: max(1, len(paths) // n)][:n])  # spread out
+        texts += [source.text for source in sources if source.ok]
+    return texts
+
+
+def _check_edges(nlp, texts, monkeypatch) -> CheckedRun:
+    checked = CheckedRun()
+    monkeypatch.setattr(context_module, "run_context", checked)
+    monkeypatch.setattr(reasons, "run_context", checked)
+    for text in texts:
+        nlp(text)
+    return checked
+
+
+def test_fast_edges_are_medspacys_on_the_samples(nlp, monkeypatch):
+    checked = _check_edges(nlp, _texts(), monkeypatch)
+    assert checked.calls >= len(SAMPLE_NAMES)  # imr_context on every letter, imr_reasons too
+    assert checked.edges > 0
+
+
+@pytest.mark.corpus
+def test_fast_edges_are_medspacys_on_the_corpus(nlp, corpus, monkeypatch):
+    checked = _check_edges(nlp, _texts(corpus)[len(SAMPLE_NAMES) :], monkeypatch)
+    assert checked.edges > 50
+
+
+def test_fast_edges_with_every_pairing_rule(nlp):
+    """Unsorted, nested and duplicate targets; max_targets, max_scope, terminating types,
+    allowed and excluded types, pseudo and terminate rules, neighbouring modifiers of one
+    category: the edges come out as medspaCy's own ConText call makes them."""
+    from medspacy.context import ConText, ConTextRule
+
+    text = (
+        "No history of asthma, diabetes, or gout but has cancer. "
+        "Patient denies pain or fever and family history of stroke. "
+        "Not medically necessary for asthma. Possible fracture versus sprain with no pain. "
+        "Mother had diabetes. Gout is ruled out. Family history of stroke with no cancer."
+    )
+    doc = nlp.make_doc(text)
+    for i, token in enumerate(doc):
+        token.is_sent_start = i == 0 or doc[i - 1].text == "."
+    words = ["asthma", "diabetes", "gout", "cancer", "pain", "fever", "stroke", "fracture"]
+    words += ["sprain"]
+    labels = {"asthma": "A", "cancer": "A", "stroke": "A", "sprain": "A", "gout": "A"}
+    spans = [
+        Span(doc, t.i, t.i + 1, label=labels.get(t.lower_, "B")) for t in doc if t.lower_ in words
+    ]
+    spans += [Span(doc, spans[0].start - 2, spans[0].end, label="A"), spans[1]]  # nested, twice
+    doc.spans["targets"] = spans[::-1]  # not in document order
+    rules = [
+        ConTextRule("no history of", "NEGATED_EXISTENCE", direction="FORWARD"),
+        ConTextRule("no", "NEGATED_EXISTENCE", direction="FORWARD", max_targets=1),
+        ConTextRule("denies", "NEGATED_EXISTENCE", direction="FORWARD", max_scope=3),
+        ConTextRule("family history", "FAMILY", direction="FORWARD", allowed_types={"A"}),
+        ConTextRule("mother", "FAMILY", direction="FORWARD", excluded_types={"A"}),
+        ConTextRule("possible", "POSSIBLE_EXISTENCE", direction="BIDIRECTIONAL", max_scope=4),
+        ConTextRule(
+            "is ruled out",
+            "NEGATED_EXISTENCE",
+            direction="BACKWARD",
+            pattern=[{"LOWER": "is"}, {"LOWER": "ruled"}, {"LOWER": "out"}],
+        ),
+        ConTextRule("versus", "POSSIBLE_EXISTENCE", direction="BIDIRECTIONAL", max_targets=2),
+        ConTextRule("not medically necessary", "DECISION", direction="PSEUDO"),
+        ConTextRule("but", "CONJ", direction="TERMINATE"),
+    ]
+    found = []
+    for kwargs in ({}, {"terminating_types": {"FAMILY": ["NEGATED_EXISTENCE"]}}):
+        context = ConText(
+            nlp, name="test_context", rules=None, span_attrs=None, input_span_type="group",
+            span_group_name="targets", **kwargs,
+        )  # fmt: skip
+        context.add(rules)
+        plain, fast = doc.copy(), doc.copy()
+        want = fast_context.run_context(context, plain, None, fast=False)
+        got = fast_context.run_context(context, fast, list(fast.spans["targets"]))
+        assert _edge_keys(got) == _edge_keys(want)
+        assert _modifiers(fast) == _modifiers(plain)
+        assert len(want) >= 8
+        found.append(_edge_keys(want))
+    assert found[0] != found[1]  # the terminating type ends the family history's scope
+    assert not fast_context.run_context(context, doc.copy(), [])
+
+
+def test_user_data_key_of_a_span_attribute(nlp):
+    """The fast entity rows read spaCy's key of a Span extension value directly."""
+    doc = nlp.make_doc("Norco 10 mg")
+    span = Span(doc, 0, 1, label="MEDICATION")
+    span._.imr_negated = True
+    assert doc.user_data == {("._.", "imr_negated", 0, 5): True}
+    assert Span(doc, 0, 2)._.imr_negated is False  # absent: the default, nothing written
+    assert len(doc.user_data) == 1
+    assert export._user_data_reader(doc) is not export._underscore_values  # no fallback
+
+
+def _rows(nlp, texts, fast_rows: bool) -> list[dict]:
+    from imr_extract.ingest import SourceDocument
+
+    export.FAST_ENTITY_ROWS = fast_rows
+    try:
+        return [
+            export.doc_rows(nlp(text), SourceDocument(doc_id=str(i), path="", text=text))
+            for i, text in enumerate(texts)
+        ]
+    finally:
+        export.FAST_ENTITY_ROWS = True
+
+
+@pytest.fixture(scope="module")
+def plain_nlp():
+    from imr_extract.api import build_pipeline
+
+    return build_pipeline({"imr_context": {"fast": False}, "imr_reasons": {"fast": False}})
+
+
+def test_fast_and_plain_rows_on_the_samples(nlp, plain_nlp):
+    assert nlp.get_pipe("imr_context").fast and nlp.get_pipe("imr_reasons").fast
+    texts = _texts()
+    assert _rows(nlp, texts, True) == _rows(plain_nlp, texts, False)
+
+
+@pytest.mark.corpus
+def test_fast_and_plain_rows_on_the_corpus(nlp, plain_nlp, corpus):
+    texts = _texts(corpus)[len(SAMPLE_NAMES) :]
+    fast, plain = _rows(nlp, texts, True), _rows(plain_nlp, texts, False)
+    assert sum(len(r["entities"]) for r in fast) > 100
+    assert fast == plain
