@@ -33,7 +33,7 @@ eval: install
 	$(BIN)/imr-extract eval --gold annotations/decisions.jsonl --corpus $(CORPUS) --compare-lexicons
 
 bench: install
-	$(BIN)/imr-extract bench --corpus $(CORPUS) --docs 500 --n-process 1 2 4
+	$(BIN)/imr-extract bench --corpus $(CORPUS) --docs 300 --n-process 1 2 4
 
 chaos: install
 	$(BIN)/python tests/chaos_soak.py --corpus $(CORPUS) $(CHAOS)

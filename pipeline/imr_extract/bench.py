@@ -1,9 +1,25 @@
-"""`make bench`: words/second and peak memory over the shared corpus, against a bare spaCy
-tokenizer, spaCy's rule sentencizer and the default medspaCy pipeline measured in the same run,
-plus the time of each of our components and multi-process scaling of a real `run`.
+"""`make bench`: words/second and memory, every configuration on the same N letters (the corpus
+repeated), with the ratios to a bare spaCy tokenizer and to the default medspaCy pipeline taken
+within the same run.
 
-Each configuration runs in a fresh process so that its peak RSS is its own. One JSON line per
-configuration on stdout.
+One JSON line per configuration on stdout, in this order:
+
+- `spacy_tokenizer`: `spacy.blank("en")`, the tokenizer alone (the baseline of every ratio);
+- `medspacy_default`: `medspacy.load()`, its default pipeline;
+- `imr_extract_pipeline`: our full pipeline, `nlp(text)`;
+- `imr_extract_text_to_rows`: `nlp(text)` and the table rows (`doc_rows`), text in, rows out;
+- `imr_extract_cli`: a real `imr-extract run` over a folder of the N letters as files (PDFs
+  read, tables written), start-up included, one process;
+- `stages`: where the time of a run goes: ingest (`read_document`), each pipeline component,
+  export (`doc_rows`), write (texts, parts and journal, then the merge; from the run's manifest);
+- `imr_extract_cli_one_letter`: start-up, `imr-extract run` on one letter;
+- `imr_extract_cli_n_process_N`: the run with `--n-process N`: speed-up against 1, peak RSS,
+  and the private memory of each forked worker (/proc/PID/smaps_rollup, sampled while running).
+  N = 1 is the run of `imr_extract_cli`. The runs use small parts (`--batch-size`, 16 by
+  default), so that the last part does not leave the other workers idle.
+
+Each configuration runs in a fresh process, so that its load time and memory are its own. Both
+wall-clock and CPU seconds are given: on a shared machine the CPU figures are the steadier.
 """
 
 from __future__ import annotations
@@ -11,170 +27,372 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import queue as queue_module
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-CONFIGS = ("spacy_tokenizer", "spacy_sentencizer", "medspacy_default", "imr_extract")
+IN_PROCESS = (
+    "spacy_tokenizer",
+    "medspacy_default",
+    "imr_extract_pipeline",
+    "imr_extract_text_to_rows",
+)
+DEFAULT_BATCH_SIZE = 16  # 300 letters in 19 parts: enough to keep 4 workers busy to the end
+SAMPLE_SECONDS = 0.2
+
+
+def _mb(n_bytes: float) -> float:
+    return round(n_bytes / 2**20, 1)
 
 
 def _rss_mb() -> float:
     with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        return _mb(int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _measure(config: str, texts: list[str], queue) -> None:
-    import spacy
+def _words(texts: list[str]) -> int:
+    return sum(len(t.split()) for t in texts)
 
-    timings: Counter = Counter()
-    samples = []
-    if config == "imr_extract":
-        import imr_extract
-        from imr_extract.export import doc_rows
-        from imr_extract.ingest import SourceDocument
 
-        nlp = imr_extract.load()
-    elif config == "medspacy_default":
+# ---- in-process configurations ---------------------------------------------------------------
+
+
+def _load(config: str):
+    """The nlp object of `config`, loaded as a user would."""
+    if config == "medspacy_default":
         from imr_extract.components.context import _quiet_medspacy
 
         _quiet_medspacy()
         import medspacy
 
-        nlp = medspacy.load()
-    else:
-        nlp = spacy.blank("en")
-        if config == "spacy_sentencizer":
-            nlp.add_pipe("sentencizer")
-    start = time.perf_counter()
+        return medspacy.load()
+    if config == "spacy_tokenizer":
+        import spacy
+
+        return spacy.blank("en")
+    import imr_extract
+
+    return imr_extract.load()
+
+
+def _measure(config: str, texts: list[str], queue) -> None:
+    t = time.perf_counter()
+    nlp = _load(config)
+    load_seconds = time.perf_counter() - t
+    if config == "imr_extract_text_to_rows":
+        from imr_extract.export import doc_rows
+        from imr_extract.ingest import SourceDocument
+    samples = []
+    wall, cpu = time.perf_counter(), time.process_time()
     for i, text in enumerate(texts, 1):
         if config == "spacy_tokenizer":
             nlp.make_doc(text)
-        elif config == "imr_extract":
-            t = time.perf_counter()
-            doc = nlp.make_doc(text)
-            timings["tokenizer"] += time.perf_counter() - t
-            for name, proc in nlp.pipeline:
-                t = time.perf_counter()
-                doc = proc(doc)
-                timings[name] += time.perf_counter() - t
-            t = time.perf_counter()
-            doc_rows(doc, SourceDocument(doc_id=str(i), path=""))
-            timings["export"] += time.perf_counter() - t
+        elif config == "imr_extract_text_to_rows":
+            doc_rows(nlp(text), SourceDocument(doc_id=f"letter-{i:06d}", path="", text=text))
         else:
             nlp(text)
         if i % max(1, len(texts) // 4) == 0:
-            samples.append({"docs": i, "rss_mb": round(_rss_mb(), 1)})
-    seconds = time.perf_counter() - start
-    words = sum(len(t.split()) for t in texts)
-    result = {
-        "config": config,
-        "docs": len(texts),
-        "words": words,
-        "seconds": round(seconds, 3),
-        "words_per_second": round(words / seconds, 1),
-        "docs_per_second": round(len(texts) / seconds, 2),
-        "peak_rss_mb": round(_peak_mb(), 1),
-        "rss_over_run": samples,
-    }
-    if timings:
-        result["component_seconds"] = {k: round(v, 3) for k, v in timings.most_common()}
-        result["slowest_component"] = timings.most_common(1)[0][0]
-    queue.put(result)
+            samples.append({"docs": i, "rss_mb": _rss_mb()})
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    queue.put(
+        {
+            "config": config,
+            **_speed(len(texts), _words(texts), wall, cpu),
+            "load_seconds": round(load_seconds, 2),
+            "peak_rss_mb": _peak_mb(),
+            "rss_over_run": samples,
+        }
+    )
 
 
-def measure(config: str, texts: list[str]) -> dict:
+def _stages(paths: list[str], queue) -> None:
+    """Ingest, each component and export, timed apart over the same letters."""
+    import imr_extract
+    from imr_extract.export import doc_rows
+    from imr_extract.ingest import read_document
+    from imr_extract.rules import packaged_rules
+
+    nlp = imr_extract.load()
+    furniture = packaged_rules("page_furniture.jsonl")
+    seconds: Counter = Counter()
+    words = 0
+    for path in paths:
+        t = time.perf_counter()
+        source = read_document(path, furniture=furniture)
+        seconds["ingest"] += time.perf_counter() - t
+        words += len(source.text.split())
+        t = time.perf_counter()
+        doc = nlp.make_doc(source.text)
+        seconds["tokenizer"] += time.perf_counter() - t
+        for name, proc in nlp.pipeline:
+            t = time.perf_counter()
+            doc = proc(doc)
+            seconds[name] += time.perf_counter() - t
+        t = time.perf_counter()
+        doc_rows(doc, source)
+        seconds["export"] += time.perf_counter() - t
+    order = ["ingest", "tokenizer", *nlp.pipe_names, "export"]
+    queue.put({"docs": len(paths), "words": words, "seconds": {k: seconds[k] for k in order}})
+
+
+def in_fresh_process(target, *args) -> dict:
+    """`target(*args, queue)` in a new interpreter (spawn, not fork: nothing inherited)."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_measure, args=(config, texts, queue))
+    proc = ctx.Process(target=target, args=(*args, queue))
     proc.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=1)
+            break
+        except queue_module.Empty:
+            if not proc.is_alive() and queue.empty():
+                what = args[0] if isinstance(args[0], str) else target.__name__
+                raise SystemExit(f"bench: {what} died (exit code {proc.exitcode})") from None
     proc.join()
     return result
 
 
-def corpus_texts(corpus: str | Path, n_docs: int) -> list[str]:
-    from imr_extract.ingest import read_documents
-
-    texts = [s.text for s in read_documents([corpus]) if s.ok]
-    if not texts:
-        raise SystemExit(f"no readable letters under {corpus}")
-    return [texts[i % len(texts)] for i in range(max(n_docs, len(texts)))]
-
-
-def scaling(texts: list[str], n_processes: list[int]) -> list[dict]:
-    """Real `imr-extract run` commands, each a fresh process as a user would start it, over
-    the letters written as files; the manifest gives loading, processing and merging time."""
-    import subprocess
-    import sys
-
-    out = []
-    folder = Path(tempfile.mkdtemp(prefix="imr-bench-"))
-    try:
-        for i, text in enumerate(texts):
-            (folder / "in" / f"{i // 100:03d}").mkdir(parents=True, exist_ok=True)
-            (folder / "in" / f"{i // 100:03d}" / f"letter-{i:06d}.txt").write_text(text)
-        base = base_processing = None
-        for n in n_processes:
-            target = folder / f"n{n}"
-            command = [
-                sys.executable,
-                "-m",
-                "imr_extract.cli",
-                "run",
-                str(folder / "in"),
-                "--out",
-                str(target),
-                "--quiet",
-                "--n-process",
-                str(n),
-            ]
-            start = time.perf_counter()
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-            seconds = time.perf_counter() - start
-            manifest = json.loads((target / "manifest.json").read_text())
-            words = manifest["counts"]["words"]
-            processing = manifest["timings"]["processing"]
-            base = base or seconds
-            base_processing = base_processing or processing
-            out.append(
-                {
-                    "config": f"imr_extract_run_n_process_{n}",
-                    "docs": len(texts),
-                    "seconds": round(seconds, 2),
-                    "timings": manifest["timings"],
-                    "words_per_second": round(words / seconds, 1),
-                    "speedup_vs_1": round(base / seconds, 2),
-                    "processing_words_per_second": round(words / processing, 1),
-                    "processing_speedup_vs_1": round(base_processing / processing, 2),
-                    "cores": os.cpu_count(),
-                }
-            )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def _speed(docs: int, words: int, wall: float, cpu: float | None = None) -> dict:
+    out = {
+        "docs": docs,
+        "words": words,
+        "seconds": round(wall, 3),
+        "words_per_second": round(words / wall, 1),
+        "docs_per_second": round(docs / wall, 2),
+    }
+    if cpu is not None:
+        out["cpu_seconds"] = round(cpu, 3)
+        out["words_per_cpu_second"] = round(words / cpu, 1)
     return out
 
 
-def main(corpus: str, n_docs: int, n_processes: list[int], medspacy_docs: int) -> int:
-    texts = corpus_texts(corpus, n_docs)
-    results = {}
-    for config in CONFIGS:
-        sample = texts[:medspacy_docs] if config == "medspacy_default" else texts
-        results[config] = measure(config, sample)
-    base = results["spacy_tokenizer"]["words_per_second"]
-    medspacy_wps = results["medspacy_default"]["words_per_second"]
-    for config in CONFIGS:
-        r = results[config]
-        r["ratio_to_spacy_tokenizer"] = round(r["words_per_second"] / base, 3)
-        r["ratio_to_medspacy_default"] = round(r["words_per_second"] / medspacy_wps, 2)
-        print(json.dumps(r), flush=True)
-    if n_processes:
-        for line in scaling(texts, n_processes):
-            print(json.dumps(line), flush=True)
+# ---- real runs of the CLI ----------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (the kernel's `children` file is not always built in)."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _memory(pid: int) -> dict[str, int] | None:
+    """Rss, Pss and Private (Private_Clean + Private_Dirty) of `pid`, in bytes."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            fields = dict(line.split(":", 1) for line in fh if ":" in line and "kB" in line)
+    except OSError:  # gone, or not ours
+        return None
+    kb = {k.strip(): int(v.split()[0]) * 1024 for k, v in fields.items()}
+    private = sum(v for k, v in kb.items() if k.startswith("Private_"))
+    return {"rss": kb.get("Rss", 0), "pss": kb.get("Pss", 0), "private": private}
+
+
+def run_cli(inputs: Path, out: Path, n_process: int, batch_size: int) -> dict:
+    """One real `imr-extract run`, sampling the memory of the run and of its forked workers."""
+    script = Path(sys.executable).with_name("imr-extract")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "imr_extract.cli"]
+    command += [
+        "run",
+        str(inputs),
+        "--out",
+        str(out),
+        "--quiet",
+        "--n-process",
+        str(n_process),
+        "--batch-size",
+        str(batch_size),
+    ]
+    workers: dict[int, list[dict[str, int]]] = {}
+    main: list[dict[str, int]] = []
+    peak_pss = 0
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            samples = {p: _memory(p) for p in [proc.pid, *_children(proc.pid)]}
+            samples = {p: m for p, m in samples.items() if m}
+            peak_pss = max(peak_pss, sum(m["pss"] for m in samples.values()))
+            if proc.pid in samples:
+                main.append(samples.pop(proc.pid))
+            for p, m in samples.items():
+                workers.setdefault(p, []).append(m)
+            time.sleep(SAMPLE_SECONDS)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace")
+            raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {message}")
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,  # the run and its (reaped) workers
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # the largest of them
+        "main_rss_mb_peak": _mb(max((m["rss"] for m in main), default=0)),
+        "total_pss_mb_peak": _mb(peak_pss),
+        "workers": len(workers),  # the run's children seen: its forked workers
+        "worker_rss_mb_peak": _peak(workers, "rss"),
+        "worker_private_mb_peak": _peak(workers, "private"),
+        # flat memory: the mean over workers of the first and last sample of each
+        "worker_private_mb_first": _mean([s[0]["private"] for s in workers.values()]),
+        "worker_private_mb_last": _mean([s[-1]["private"] for s in workers.values()]),
+        "manifest": manifest,
+    }
+
+
+def _peak(workers: dict[int, list[dict[str, int]]], key: str) -> float | None:
+    return _mb(max(m[key] for s in workers.values() for m in s)) if workers else None
+
+
+def _mean(values: list[int]) -> float | None:
+    return _mb(sum(values) / len(values)) if values else None
+
+
+def letter_folder(paths: list[Path], folder: Path) -> Path:
+    """The letters copied under `folder` with names of their own (copies, not links: a run
+    reads a file reached twice only once)."""
+    for i, path in enumerate(paths):
+        target = folder / f"{i // 100:03d}" / f"letter-{i:06d}{path.suffix.lower()}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return folder
+
+
+def cli_line(config: str, run: dict, words: int, n_process: int, batch_size: int) -> dict:
+    manifest = run.pop("manifest")
+    docs = manifest["counts"]["documents"]
+    line = {"config": config, **_speed(docs, words, run.pop("seconds"), run.pop("cpu_seconds"))}
+    line["words_per_second_per_core"] = round(
+        line["words_per_second"] / min(n_process, os.cpu_count() or 1), 1
+    )
+    line.update(
+        n_process=n_process,
+        batch_size=batch_size,
+        cores=os.cpu_count(),
+        ok=manifest["counts"]["ok"],
+        timings=manifest["timings"],
+        manifest_seconds=manifest["seconds"],
+        **run,
+    )
+    return line
+
+
+# ---- the bench -------------------------------------------------------------------------------
+
+
+def corpus_letters(corpus: str | Path, n_docs: int) -> tuple[list[Path], list[str]]:
+    """The readable letters under `corpus` repeated to `n_docs` files, and their texts."""
+    from imr_extract.ingest import read_documents
+
+    letters = [(Path(s.path), s.text) for s in read_documents([corpus]) if s.ok]
+    if not letters:
+        raise SystemExit(f"no readable letters under {corpus}")
+    chosen = [letters[i % len(letters)] for i in range(n_docs)]
+    return [p for p, _ in chosen], [t for _, t in chosen]
+
+
+def _ratios(line: dict, base: dict, medspacy: dict | None) -> dict:
+    line["ratio_to_spacy_tokenizer"] = round(line["words_per_second"] / base["words_per_second"], 3)
+    if "words_per_cpu_second" in line:
+        line["cpu_ratio_to_spacy_tokenizer"] = round(
+            line["words_per_cpu_second"] / base["words_per_cpu_second"], 3
+        )
+    if medspacy:
+        line["ratio_to_medspacy_default"] = round(
+            line["words_per_second"] / medspacy["words_per_second"], 2
+        )
+    return line
+
+
+def _print(line: dict) -> None:
+    print(json.dumps(line), flush=True)
+
+
+def stages_line(stages: dict, run: dict) -> dict:
+    """The stages timed in-process, and the write from the run's manifest: its processing time
+    less the seconds of each document (read, pipeline, export) is the writing of texts, parts
+    and journal; then the merge of the parts into the tables."""
+    manifest = run["manifest"]
+    per_document = sum(d["seconds"] or 0 for d in manifest["documents"])
+    write_parts = max(0.0, manifest["timings"]["processing"] - per_document)
+    seconds = {**stages["seconds"], "write": write_parts + manifest["timings"]["merging"]}
+    total = sum(seconds.values())
+    return {
+        "config": "stages",
+        "docs": stages["docs"],
+        "words": stages["words"],
+        "stage_seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "stage_share": {k: round(v / total, 3) for k, v in seconds.items()},
+        "stage_words_per_second": {
+            k: round(stages["words"] / v, 1) if v else None for k, v in seconds.items()
+        },
+        "write_parts_seconds": round(write_parts, 3),
+        "merge_seconds": manifest["timings"]["merging"],
+        "seconds": round(total, 3),
+        "words_per_second": round(stages["words"] / total, 1),
+    }
+
+
+def main(
+    corpus: str, n_docs: int, n_processes: list[int], batch_size: int = DEFAULT_BATCH_SIZE
+) -> int:
+    if n_docs < 1:
+        raise SystemExit("--docs must be at least 1")
+    paths, texts = corpus_letters(corpus, n_docs)
+    words = _words(texts)
+    results: dict[str, dict] = {}
+    for config in IN_PROCESS:
+        results[config] = in_fresh_process(_measure, config, texts)
+        _print(
+            _ratios(results[config], results["spacy_tokenizer"], results.get("medspacy_default"))
+        )
+    base, medspacy = results["spacy_tokenizer"], results["medspacy_default"]
+    stages = in_fresh_process(_stages, [str(p) for p in paths])
+
+    folder = Path(tempfile.mkdtemp(prefix="imr-bench-"))
+    try:
+        letters = letter_folder(paths, folder / "in")
+        one = letter_folder(paths[:1], folder / "one")
+        runs = {1: run_cli(letters, folder / "n1", 1, batch_size)}
+        stages = stages_line(stages, runs[1])
+        cli = cli_line("imr_extract_cli", dict(runs[1]), words, 1, batch_size)
+        _print(_ratios(cli, base, medspacy))
+        _print(_ratios(stages, base, medspacy))
+        start = run_cli(one, folder / "start", 1, batch_size)
+        _print(cli_line("imr_extract_cli_one_letter", start, _words(texts[:1]), 1, batch_size))
+        for n in n_processes:
+            if n not in runs:
+                runs[n] = run_cli(letters, folder / f"n{n}", n, batch_size)
+            line = cli_line(f"imr_extract_cli_n_process_{n}", dict(runs[n]), words, n, batch_size)
+            if n == 1:
+                line["same_run_as"] = "imr_extract_cli"
+            line["speedup_vs_1"] = round(runs[1]["seconds"] / runs[n]["seconds"], 2)
+            processing = [runs[k]["manifest"]["timings"]["processing"] for k in (1, n)]
+            line["processing_speedup_vs_1"] = round(processing[0] / processing[1], 2)
+            _print(_ratios(line, base, medspacy))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -1,0 +1,77 @@
+"""`imr-extract bench` on 6 letters (the samples repeated): the lines and their keys, never the
+times (a timed test on a shared machine only tests the machine)."""
+
+from __future__ import annotations
+
+import json
+
+from imr_extract.cli import main
+
+from conftest import SAMPLES
+
+SPEED = {"config", "docs", "words", "seconds", "words_per_second", "ratio_to_spacy_tokenizer"}
+MEMORY = {"peak_rss_mb", "load_seconds", "rss_over_run", "cpu_seconds", "words_per_cpu_second"}
+RUN = {
+    "n_process",
+    "timings",
+    "peak_rss_mb",
+    "main_rss_mb_peak",
+    "total_pss_mb_peak",
+    "words_per_second_per_core",
+    "workers",
+    "worker_private_mb_peak",
+    "worker_private_mb_first",
+    "worker_private_mb_last",
+}
+
+
+def test_bench_lines(capsys):
+    assert (
+        main(
+            [
+                "bench",
+                "--corpus",
+                str(SAMPLES),
+                "--docs",
+                "6",
+                "--n-process",
+                "1",
+                "2",
+                "--batch-size",
+                "2",
+            ]
+        )
+        == 0
+    )
+    lines = {
+        line["config"]: line for line in map(json.loads, capsys.readouterr().out.split("\n")[:-1])
+    }
+    assert list(lines) == [
+        "spacy_tokenizer",
+        "medspacy_default",
+        "imr_extract_pipeline",
+        "imr_extract_text_to_rows",
+        "imr_extract_cli",
+        "stages",
+        "imr_extract_cli_one_letter",
+        "imr_extract_cli_n_process_1",
+        "imr_extract_cli_n_process_2",
+    ]
+    words = lines["spacy_tokenizer"]["words"]
+    for name, line in lines.items():
+        if name != "imr_extract_cli_one_letter":
+            assert line["docs"] == 6 and line["words"] == words, name  # all on the same texts
+            assert SPEED <= set(line), name
+    for name in ("medspacy_default", "imr_extract_pipeline", "imr_extract_text_to_rows"):
+        assert MEMORY | {"ratio_to_medspacy_default"} <= set(lines[name])
+    assert lines["spacy_tokenizer"]["ratio_to_spacy_tokenizer"] == 1
+    for name in ("imr_extract_cli", "imr_extract_cli_n_process_1", "imr_extract_cli_n_process_2"):
+        assert RUN <= set(lines[name]) and lines[name]["ok"] == 6, name
+    assert {"loading", "processing", "merging"} <= set(lines["imr_extract_cli"]["timings"])
+    two = lines["imr_extract_cli_n_process_2"]
+    assert {"speedup_vs_1", "processing_speedup_vs_1"} <= set(two)
+    assert two["workers"] == 2 and two["worker_private_mb_peak"] > 0  # 6 letters in 2+ parts
+    stages = lines["stages"]["stage_seconds"]
+    assert list(stages)[:2] == ["ingest", "tokenizer"] and list(stages)[-2:] == ["export", "write"]
+    assert "imr_context" in stages or len(stages) > 5  # each component by name
+    assert lines["imr_extract_cli_one_letter"]["docs"] == 1
