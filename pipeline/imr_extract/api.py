@@ -9,6 +9,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from imr_extract.components.lexicon import gc_paused
 from imr_extract.extensions import register_extensions
 from imr_extract.ingest import SourceDocument, read_documents
 
@@ -91,7 +92,9 @@ def load(path: str | Path | None = None) -> Language:
     """The pipeline saved at `path` (a directory that `spacy.load` opens), or the one built
     from the packaged rules (built once, then loaded from the cache: see `cached_pipeline`)."""
     register_extensions()
-    return spacy.load(path) if path else spacy.load(cached_pipeline())
+    path = path or cached_pipeline()
+    with gc_paused():  # loading makes no garbage: collections would only cost time
+        return spacy.load(path)
 
 
 def _rules_fingerprint() -> str:
