@@ -10,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_extract import tokenizer
+from imr_extract.components.lexicon import gc_paused
 from imr_extract.extensions import register_extensions
 from imr_extract.ingest import SourceDocument, read_documents
 
@@ -95,7 +96,9 @@ def load(path: str | Path | None = None) -> Language:
     from the packaged rules (built once, then loaded from the cache: see `cached_pipeline`).
     Its tokenizer is wrapped in `tokenizer.WarmCacheTokenizer` unless `tokenizer.FAST` is off."""
     register_extensions()
-    nlp = spacy.load(path) if path else spacy.load(cached_pipeline())
+    path = path or cached_pipeline()
+    with gc_paused():  # loading makes no garbage: collections would only cost time
+        nlp = spacy.load(path)
     return tokenizer.set_fast(nlp)
 
 

@@ -4,6 +4,8 @@ Plain offsets go to `doc._.imr_abbreviations`; `imr_entities` tags every occurre
 form with the label and value of its long form.
 """
 
+# imported here (1 ms), not on the first letter, so that forked workers share it
+from scispacy.abbreviation import filter_matches, find_abbreviation
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
@@ -28,8 +30,6 @@ class Abbreviations:
         self._matcher.add("parenthesis", [[{"ORTH": "("}, {"OP": "+"}, {"ORTH": ")"}]])
 
     def __call__(self, doc: Doc) -> Doc:
-        from scispacy.abbreviation import filter_matches, find_abbreviation
-
         inside = [(m, start + 1, end - 1) for m, start, end in self._matcher(doc)]
         found, seen = [], set()
         for long_candidate, short_candidate in filter_matches(inside, doc):

@@ -24,11 +24,39 @@ TARGET_LABELS = {"MEDICATION", "DIAGNOSIS", "PROCEDURE"}
 
 
 def _quiet_medspacy() -> None:
-    """medspaCy's modules log through loguru (PyRuSH logs every token at DEBUG): silence them."""
+    """medspaCy's modules log through loguru (PyRuSH logs every token at DEBUG): silence them.
+    Called before every medspaCy import of this package, so it imports medspaCy first, the
+    fast way (`_import_medspacy`)."""
+    _import_medspacy()
     from loguru import logger
 
     for name in ("medspacy", "PyRuSH", "PyFastNER", "quicksectx"):
         logger.disable(name)
+
+
+def _import_medspacy() -> None:
+    """Import medspaCy without QuickUMLS. medspacy/util.py (medspaCy 1.3.1) runs
+    `from quickumls import spacy_component` only to register the `medspacy_quickumls` factory
+    (medspaCy PR #144 moved that factory into QuickUMLS), and QuickUMLS imports nltk, which
+    imports scipy and scikit-learn: 1-3 s of start-up for a component we never use. While
+    medspaCy loads, `quickumls` is an empty stand-in module; it is removed at once, so a
+    later `import quickumls` gets the real package (`import quickumls.spacy_component` then
+    registers the factory, for `medspacy.load` with QuickUMLS). No upstream issue yet;
+    tests/test_speed_startup.py fails if medspaCy starts needing more of QuickUMLS or if the
+    real packages stop loading after this."""
+    import sys
+    import types
+
+    if "medspacy.util" in sys.modules or "quickumls" in sys.modules:
+        return
+    stand_in = types.ModuleType("quickumls")
+    stand_in.spacy_component = types.ModuleType("quickumls.spacy_component")
+    sys.modules["quickumls"] = stand_in
+    try:
+        import medspacy.context  # noqa: F401
+    finally:
+        if sys.modules.get("quickumls") is stand_in:
+            del sys.modules["quickumls"]
 
 
 @Language.factory(
