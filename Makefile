@@ -18,13 +18,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-$(MODEL)/meta.json: $(VENV)/.installed $(wildcard pipeline/imr_extract/resources/*.jsonl)
+$(MODEL)/meta.json: $(VENV)/.installed $(wildcard pipeline/imr_extract/resources/*) $(wildcard pipeline/imr_extract/components/*.py) pipeline/imr_extract/api.py
 	$(BIN)/imr-extract build $(MODEL)
 
 model: $(MODEL)/meta.json
 
 run: model
-	$(BIN)/imr-extract run pipeline/imr_extract/samples --out $(OUT) --model $(MODEL)
+	$(BIN)/imr-extract run pipeline/imr_extract/samples --out $(OUT) --model $(MODEL) --resume
 
 test: install
 	$(BIN)/python -m pytest -q
