@@ -40,6 +40,21 @@ def letters(tmp_path):
     return folder
 
 
+@pytest.fixture
+def heavy_letters(tmp_path):
+    """40 synthetic letters long enough (a case summary of ~40 paragraphs) that a run is still
+    going when a test kills or interrupts it, however fast the machine."""
+    folder = tmp_path / "heavy"
+    folder.mkdir()
+    text = (SAMPLES / "CM16-9900001.txt").read_text()
+    head, rest = text.split("IMR ISSUES, DECISIONS AND RATIONALES", 1)
+    summary = head.split("including all medical records:\n", 1)[1]
+    letter = head + summary * 40 + "IMR ISSUES, DECISIONS AND RATIONALES" + rest
+    for i in range(40):
+        (folder / f"heavy-{i:03d}.txt").write_text(letter)
+    return folder
+
+
 def csv_bytes(out: Path) -> dict[str, bytes]:
     return {t: (out / f"{t}.csv").read_bytes() for t in TABLES}
 
@@ -79,7 +94,8 @@ def wait_for_journal(out: Path, lines: int, proc, timeout: float = 120) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_a_killed_worker_is_replaced_and_nothing_is_lost(letters, tmp_path):
+def test_a_killed_worker_is_replaced_and_nothing_is_lost(heavy_letters, tmp_path):
+    letters = heavy_letters
     fresh = tmp_path / "fresh"
     run([letters], fresh, progress=False)
     out = tmp_path / "out"
@@ -133,7 +149,8 @@ def test_a_document_that_kills_its_worker_becomes_an_error_row(letters, tmp_path
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_workers_die_with_a_killed_run_and_attempts_never_share_parts(letters, tmp_path):
+def test_workers_die_with_a_killed_run_and_attempts_never_share_parts(heavy_letters, tmp_path):
+    letters = heavy_letters
     out = tmp_path / "out"
     args = [str(letters), "--out", str(out), "--quiet", "--n-process", "2", "--batch-size", "1"]
     proc = subprocess.Popen(CLI + args)
@@ -457,10 +474,10 @@ def test_report_and_show_errors_are_one_line(letters, tmp_path, capsys):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals")
-def test_ctrl_c_says_how_to_finish(letters, tmp_path):
+def test_ctrl_c_says_how_to_finish(heavy_letters, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        CLI + [str(letters), "--out", str(out), "--quiet", "--batch-size", "1"],
+        CLI + [str(heavy_letters), "--out", str(out), "--quiet", "--batch-size", "1"],
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
