@@ -164,7 +164,8 @@ def pipe_documents(
 
 
 def to_frames(docs: Iterable[tuple[SourceDocument, Doc] | Doc]):
-    """pandas DataFrames with exactly the CSV columns: {"documents": df, "decisions": df}."""
+    """pandas DataFrames with exactly the CSV columns, one per table: documents, decisions,
+    citations, entities and reasons."""
     from imr_extract.export import TABLES, doc_rows, frame
 
     rows: dict[str, list] = {name: [] for name in TABLES}
@@ -206,7 +207,7 @@ CATEGORY_COLUMNS = {
 
 def load_run(out_dir: str | Path) -> dict:
     """A finished run's tables as typed DataFrames: {"documents", "decisions", "citations",
-    "entities"}; dates as datetimes, booleans, whole numbers as Int64, categories for
+    "entities", "reasons"}; dates as datetimes, booleans, whole numbers as Int64, categories for
     outcome, label and the other small vocabularies. Reads Parquet when the run wrote it.
     Only the tables its manifest names, checked against it: a run that is unfinished, or was
     stopped while publishing, raises `RunNotFinishedError` instead of mixing two runs."""
