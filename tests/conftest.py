@@ -26,6 +26,18 @@ def corpus() -> Path:
     return CORPUS
 
 
+def copy_samples(folder: Path, n: int) -> Path:
+    """`n` synthetic letters in `folder`: the samples copied as letter-000, letter-001, ..."""
+    import shutil
+
+    folder.mkdir()
+    samples = sorted(SAMPLES.iterdir())
+    for i in range(n):
+        src = samples[i % len(samples)]
+        shutil.copy(src, folder / f"letter-{i:03d}{src.suffix}")
+    return folder
+
+
 def read_sample(name: str) -> str:
     from imr_extract.ingest import read_document
 

@@ -26,8 +26,14 @@ def block(item: str, outcome: str, rationale: str) -> str:
     )
 
 
+def letter_text(*blocks: str) -> str:
+    """A synthetic letter: the sample's head, then the decision blocks."""
+    return letter_head() + INTRO + "\n" + "".join(blocks)
+
+
 def reasons(nlp, *blocks: str) -> dict[int, dict[str, str]]:
-    doc = nlp(letter_head() + INTRO + "\n" + "".join(blocks))
+    """{decision_index: {code: evidence}} of the letter made of `blocks`."""
+    doc = nlp(letter_text(*blocks))
     found: dict[int, dict[str, str]] = {}
     for span in doc.spans[REASONS_KEY]:
         found.setdefault(span._.imr_decision_index, {})[span.label_] = span.text

@@ -6,10 +6,11 @@ import csv
 import pandas as pd
 import pytest
 
-from imr_extract.components.reasons import REASON_CODES, REASONS_KEY
+from imr_extract.components.reasons import REASON_CODES
 from imr_extract.export import REASON_COLUMNS, TABLES, doc_rows
 from imr_extract.ingest import SourceDocument
 from imr_extract.runner import run
+from test_reasons import block, letter_text, reasons
 
 from conftest import ROOT, SAMPLES, read_sample
 
@@ -27,29 +28,6 @@ ISSUE_CODES = [  # the contract of issue 13, in taxonomy order
     "criteria_met",
     "other",
 ]
-
-HEAD = (SAMPLES / "CM16-9900001.txt").read_text().split("The Final Determination was based")[0]
-
-
-def letter(*blocks: str) -> str:
-    intro = "The Final Determination was based on decisions for the disputed items/services set forth below:\n"
-    return HEAD + intro + "\n".join(blocks) + "\n"
-
-
-def block(item: str, outcome: str, rationale: str) -> str:
-    return (
-        f"{item}: {outcome}\nClaims Administrator guideline: Decision based on MTUS Chronic Pain "
-        "Medical Treatment 2016, Section(s): Opioids.\nMAXIMUS guideline: Decision based on MTUS "
-        f"Chronic Pain Medical Treatment 2016, Section(s): Opioids.\nDecision rationale: {rationale}"
-    )
-
-
-def reasons_of(nlp, text: str) -> dict[int, list[str]]:
-    doc = nlp(text)
-    out: dict[int, list[str]] = {}
-    for span in doc.spans[REASONS_KEY]:
-        out.setdefault(span._.imr_decision_index, []).append(span.label_)
-    return out
 
 
 def test_the_taxonomy_file_holds_exactly_the_issue_codes_and_the_readme_lists_them():
@@ -83,7 +61,7 @@ def test_every_decision_gets_codes_with_evidence_inside_its_rationale(nlp):
 
 
 def test_context_tells_negated_from_affirmed_findings(nlp):
-    text = letter(
+    blocks = (
         block(
             "Norco 10/325mg #120",
             "Upheld",
@@ -98,7 +76,7 @@ def test_context_tells_negated_from_affirmed_findings(nlp):
             "necessary.",
         ),
     )
-    found = reasons_of(nlp, text)
+    found = {index: list(codes) for index, codes in reasons(nlp, *blocks).items()}
     assert "no_functional_improvement" in found[0]
     assert "no_functional_improvement" not in found[1]
     assert "opioid_monitoring" not in found[1]
@@ -106,7 +84,7 @@ def test_context_tells_negated_from_affirmed_findings(nlp):
 
 
 def test_a_dependent_item_names_the_decision_it_depends_on(nlp):
-    text = letter(
+    text = letter_text(
         block(
             "Right shoulder arthroscopy",
             "Upheld",

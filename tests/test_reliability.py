@@ -22,7 +22,7 @@ from imr_extract.cli import main
 from imr_extract.runner import MISSING, UsageError, run
 from imr_extract.store import RunLockedError, RunNotFinishedError, RunStore
 
-from conftest import FIXTURES, ROOT, SAMPLES
+from conftest import FIXTURES, ROOT, SAMPLES, copy_samples
 
 TABLES = ("documents", "decisions", "citations", "entities")
 CLI = [sys.executable, "-m", "imr_extract.cli", "run"]
@@ -31,13 +31,7 @@ CLI = [sys.executable, "-m", "imr_extract.cli", "run"]
 @pytest.fixture
 def letters(tmp_path):
     """40 synthetic letters (copies of the samples under new names)."""
-    folder = tmp_path / "letters"
-    folder.mkdir()
-    samples = sorted(SAMPLES.iterdir())
-    for i in range(40):
-        src = samples[i % len(samples)]
-        shutil.copy(src, folder / f"letter-{i:03d}{src.suffix}")
-    return folder
+    return copy_samples(tmp_path / "letters", 40)
 
 
 @pytest.fixture

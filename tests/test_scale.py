@@ -1,7 +1,6 @@
 """Streaming, resumable and distributed runs: kill a real run, resume it, compare."""
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from imr_extract.runner import RunExistsError, run
 from imr_extract.store import RunStore
 
-from conftest import SAMPLES
+from conftest import copy_samples
 
 TABLES = ("documents", "decisions", "citations", "entities")
 
@@ -21,13 +20,7 @@ TABLES = ("documents", "decisions", "citations", "entities")
 @pytest.fixture
 def letters(tmp_path):
     """60 synthetic letters (copies of the samples under new names)."""
-    folder = tmp_path / "letters"
-    folder.mkdir()
-    samples = sorted(SAMPLES.iterdir())
-    for i in range(60):
-        src = samples[i % len(samples)]
-        shutil.copy(src, folder / f"letter-{i:03d}{src.suffix}")
-    return folder
+    return copy_samples(tmp_path / "letters", 60)
 
 
 def tables(out):

@@ -179,8 +179,8 @@ def _command(args) -> int:
     if args.command == "show":
         from imr_extract.show import show
 
-        if args.out and not Path(args.out).parent.is_dir():
-            return _fail(f"--out {args.out}: folder {Path(args.out).parent} does not exist", 2)
+        if problem := _missing_folder(args.out):
+            return _fail(problem, 2)
         try:
             print(f"wrote {show(args.letter, args.out, args.model)}")
         except ValueError as exc:
@@ -192,8 +192,8 @@ def _command(args) -> int:
         from imr_extract.report import write_report
         from imr_extract.store import RunNotFinishedError
 
-        if args.out and not Path(args.out).parent.is_dir():
-            return _fail(f"--out {args.out}: folder {Path(args.out).parent} does not exist", 2)
+        if problem := _missing_folder(args.out):
+            return _fail(problem, 2)
         try:
             print(f"wrote {write_report(args.out_dir, args.out)}")
         except RunNotFinishedError as exc:
@@ -218,6 +218,13 @@ def _command(args) -> int:
             args.reasons,
         )
     return 2
+
+
+def _missing_folder(out: str | None) -> str:
+    """Why an `--out` file cannot be written (its folder does not exist), or ''."""
+    if out and not Path(out).parent.is_dir():
+        return f"--out {out}: folder {Path(out).parent} does not exist"
+    return ""
 
 
 def _write_error(exc: BaseException, out: str) -> str:

@@ -233,39 +233,42 @@ class RunStore:
             yield typed(table, selected.reset_index(drop=True))
 
     def merge(self, entries: list[dict], fmt: str, excel_safe: bool = False) -> Merged:
-        """Write the final tables of `entries` (in that order) under temporary names."""
+        """Write the final tables of `entries` (in that order) under temporary names; each
+        part is read once, whichever formats it goes to."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         merged = Merged()
         try:
             for table in TABLES:
-                n_rows = 0
+                empty = frame(table, [])
+                csv_tmp, parquet = None, None
                 if fmt in ("csv", "both", "docbin"):
-                    tmp = merged.temps[f"{table}.csv"] = new_temp(self.out_dir)
-                    frame(table, []).to_csv(tmp, index=False)
-                    for df in self._ordered_rows(table, entries):
-                        n_rows += len(df)
-                        self._count(merged, table, df)
-                        out = excel_safe_frame(df) if excel_safe else df
-                        out.to_csv(tmp, mode="a", header=False, index=False)
-                    _fsync(tmp)
+                    csv_tmp = merged.temps[f"{table}.csv"] = new_temp(self.out_dir)
+                    empty.to_csv(csv_tmp, index=False)
                 if fmt in ("parquet", "both"):
-                    tmp = merged.temps[f"{table}.parquet"] = new_temp(self.out_dir)
-                    schema = pa.Schema.from_pandas(frame(table, []), preserve_index=False)
-                    parquet_rows = 0
-                    with pq.ParquetWriter(tmp, schema) as writer:
-                        writer.write_table(pa.Table.from_pandas(frame(table, []), schema=schema))
-                        for df in self._ordered_rows(table, entries):
-                            parquet_rows += len(df)
-                            if fmt == "parquet":
-                                self._count(merged, table, df)
-                            writer.write_table(
+                    parquet_tmp = merged.temps[f"{table}.parquet"] = new_temp(self.out_dir)
+                    schema = pa.Schema.from_pandas(empty, preserve_index=False)
+                    parquet = pq.ParquetWriter(parquet_tmp, schema)
+                    parquet.write_table(pa.Table.from_pandas(empty, schema=schema))
+                merged.rows[table] = 0
+                try:
+                    for df in self._ordered_rows(table, entries):
+                        merged.rows[table] += len(df)
+                        self._count(merged, table, df)
+                        if csv_tmp is not None:
+                            out = excel_safe_frame(df) if excel_safe else df
+                            out.to_csv(csv_tmp, mode="a", header=False, index=False)
+                        if parquet is not None:
+                            parquet.write_table(
                                 pa.Table.from_pandas(df, schema=schema, preserve_index=False)
                             )
-                    _fsync(tmp)
-                    n_rows = parquet_rows
-                merged.rows[table] = n_rows
+                finally:
+                    if parquet is not None:
+                        parquet.close()
+                for name in (f"{table}.csv", f"{table}.parquet"):
+                    if name in merged.temps:
+                        _fsync(merged.temps[name])
         except BaseException:
             merged.discard()
             raise
