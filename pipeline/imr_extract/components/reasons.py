@@ -311,8 +311,8 @@ class DecisionReasons(RuleComponent):
 
 def _clause(text: str, sent: tuple[int, int], at: int) -> tuple[int, int]:
     """The clause of the sentence that holds offset `at`: sentences join separate findings
-    with "; ", ", and no ...", "nor ..." ("has not documented an exam to substantiate the
-    diagnosis nor has there been a documented failure of conservative therapy")."""
+    with "; ", ", and no ...", "nor ..." ("He has not documented an exam nor has there been a
+    failure of conservative care", as in tests/test_reasons.py)."""
     start, end = sent
     for m in _CLAUSE.finditer(text, sent[0], sent[1]):
         if m.end() <= at:
