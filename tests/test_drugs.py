@@ -283,3 +283,31 @@ def test_eval_command_takes_the_items_gold():
 
     args = _parser().parse_args(["eval"])
     assert args.items == "annotations/items.jsonl"
+
+
+def test_new_columns_are_in_the_tables_and_in_columns_csv():
+    from imr_extract.export import DECISION_COLUMNS, ENTITY_COLUMNS
+
+    new = {
+        "decisions": [
+            "sessions",
+            "times_per_week",
+            "duration_weeks",
+            "rental_days",
+            "doses_per_day",
+            "mme_note",
+            "drugbank_id",
+            "mesh_id",
+        ],
+        "entities": ["drugbank_id", "mesh_id", "route"],
+    }
+    with open(RESOURCES / "columns.csv") as fh:
+        rows = {(r["table"], r["column"]): r for r in csv.DictReader(fh)}
+    for table, columns in new.items():
+        declared = DECISION_COLUMNS if table == "decisions" else ENTITY_COLUMNS
+        assert declared[-len(columns) :] == columns
+        for column in columns:
+            assert rows[(table, column)]["description"]
+    assert rows[("decisions", "strength")]["list"] == "true"
+    assert rows[("decisions", "sessions")]["type"] == "integer"
+    assert rows[("entities", "route")]["values"] == "topical|oral|injection"

@@ -475,7 +475,9 @@ def medication_slots(meds: list[dict], strengths: list[dict]) -> list[dict]:
     "Ultram (tramadol)", is one), each with its strength: the first STRENGTH linked to one of
     its mentions, as normalised ("10 mg + 325 mg" for a fixed combination), or "" when the item
     states none. Strengths linked to no drug of the item fill the drugs without one, in order.
-    So `strength` has one element per drug, in `ingredients` order, never deduplicated."""
+    So `strength` has one element per drug, in `ingredients` order, never deduplicated; a fixed
+    combination (Norco, or "Diclofenac/misoprostol 75-0.2mg") is one drug, its strength one
+    element "75 mg + 0.2 mg" whose parts follow its ingredients."""
     slots: dict[tuple, dict] = {}
     by_entity: dict[int, dict] = {}
     for m in meds:
@@ -494,7 +496,26 @@ def medication_slots(meds: list[dict], strengths: list[dict]) -> list[dict]:
     for slot in slots.values():
         if not slot["strength"] and loose:
             slot["strength"] = loose.pop(0) or ""
-    return list(slots.values())
+    return _combinations(list(slots.values()))
+
+
+def _combinations(slots: list[dict]) -> list[dict]:
+    """ "Diclofenac/misoprostol 75-0.2mg": a strength of k parts on a single drug whose k-1
+    drugs before it state none is one fixed combination of the k, one drug."""
+    out: list[dict] = []
+    for slot in slots:
+        k = len(slot["strength"].split(" + ")) if slot["strength"] else 1
+        before = out[len(out) - (k - 1) :] if k > 1 else []
+        if (
+            len(slot["ingredients"]) == 1
+            and len(before) == k - 1
+            and all(len(b["ingredients"]) == 1 and not b["strength"] for b in before)
+        ):
+            del out[len(out) - (k - 1) :]
+            ingredients = [i for b in before for i in b["ingredients"]] + slot["ingredients"]
+            slot = {"ingredients": ingredients, "strength": slot["strength"]}
+        out.append(slot)
+    return out
 
 
 def ingredient_id_lists(ingredients: list[str], meds: list[dict]) -> dict[str, str | None]:

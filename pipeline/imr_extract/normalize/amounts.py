@@ -64,13 +64,19 @@ def amount_rules() -> list[tuple[str, re.Pattern]]:
 
 def parse_amounts(*texts: str | None) -> dict[str, int | None]:
     """{sessions, times_per_week, duration_weeks, rental_days} of an item (and its frequency):
-    each the first value a rule finds, sessions = times per week x weeks when not written."""
+    each the first value a rule finds (rules in file order; a match overlapping an earlier
+    one is skipped: "two times four visits" is 2 x 4, not 4 visits), sessions = times per week
+    x weeks when not written."""
     found: dict[str, float] = {}
     for text in texts:
         if not text:
             continue
+        taken: list[tuple[int, int]] = []  # a match inside an earlier one is not read again
         for _, pattern in amount_rules():
             for m in pattern.finditer(text):
+                if any(m.start() < e and s < m.end() for s, e in taken):
+                    continue
+                taken.append(m.span())
                 for group, column in _GROUPS.items():
                     value = m.groupdict().get(group)
                     if value and column not in found:
