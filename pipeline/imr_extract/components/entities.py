@@ -304,12 +304,10 @@ class EntityResolver(RuleComponent):
         """The route of the route word nearest the medication, in its clause and window."""
         if self._route_word_pattern is None:
             return None
-        lo = max(0, start - self.route_window)
-        hi = min(len(text), end + self.route_window)
-        before, after = text[lo:start], text[end:hi]
+        before = text[max(0, start - self.route_window) : start]
+        after = text[end : min(len(text), end + self.route_window)]
         cut = [m.end() for m in _CLAUSE_CUT.finditer(before)]
         if cut:
-            lo += cut[-1]
             before = before[cut[-1] :]
         m = _CLAUSE_CUT.search(after)
         if m:
