@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
-$(MODEL)/meta.json: $(VENV)/.installed $(wildcard pipeline/imr_extract/resources/*) $(wildcard pipeline/imr_extract/components/*.py) pipeline/imr_extract/api.py
+$(MODEL)/meta.json: $(VENV)/.installed $(wildcard pipeline/imr_extract/resources/*) $(wildcard pipeline/imr_extract/components/*.py) $(wildcard pipeline/imr_extract/normalize/*.py) pipeline/imr_extract/api.py
 	$(BIN)/imr-extract build $(MODEL)
 
 model: $(MODEL)/meta.json

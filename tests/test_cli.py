@@ -70,7 +70,7 @@ def test_run_writes_the_contract_and_reports_bad_input(mixed_inputs, tmp_path, c
     assert (first.item_type, first.ingredients, first.drug_class, first.strength) == (
         "drug",
         "flurbiprofen;baclofen;lidocaine",
-        "NSAID;muscle relaxant;topical analgesic",
+        "topical NSAID;muscle relaxant;topical analgesic",
         "20 %;5 %;4 %",
     )
     assert (first.quantity, first.quantity_unit) == (180, "g")

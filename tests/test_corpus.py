@@ -113,3 +113,20 @@ def test_entity_accuracy_on_the_dev_letters(corpus):
     assert rate["DATE value"] == 1.0
     assert min(rate["negated (MEDICATION)"], rate["negated (DIAGNOSIS)"]) >= 0.95
     assert rate["DATE role"] >= 0.9
+
+
+def test_drug_classes_are_consistent_and_opioid_items_get_mme_or_a_note(corpus_run):
+    """Issue 14/15 on the real letters: one class per (ingredient, route); every opioid
+    decision has `mme_per_day` or an `mme_note`; MEDICATION entities carry DrugBank ids."""
+    result, _, decisions = corpus_run
+    entities = pd.read_csv(result.out_dir / "entities.csv", low_memory=False)
+    meds = entities[entities.label == "MEDICATION"].fillna({"route": "", "drug_class": ""})
+    classes = meds.groupby(["normalized", "route"]).drug_class.nunique()
+    assert (classes == 1).all(), classes[classes > 1]
+    injected = meds[(meds.normalized == "lidocaine") & (meds.route == "injection")]
+    assert set(injected.drug_class) <= {"local anesthetic"}
+    topical = meds[(meds.normalized == "diclofenac") & (meds.route == "topical")]
+    assert set(topical.drug_class) <= {"topical NSAID"}
+    assert meds.drugbank_id.notna().mean() > 0.95
+    opioid = decisions[decisions.drug_class.fillna("").str.contains("opioid")]
+    assert (opioid.mme_per_day.notna() | opioid.mme_note.notna()).all()

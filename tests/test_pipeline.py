@@ -77,6 +77,9 @@ def test_saved_pipeline_loads_in_a_fresh_interpreter(tmp_path, nlp):
     script = (
         "import spacy, sys; nlp = spacy.load(sys.argv[1]);"
         "doc = nlp(open(sys.argv[2]).read());"
+        "meds = {e.text.lower(): (e._.imr_route, e._.imr_drug_class, e._.imr_drugbank_id)"
+        " for e in doc.ents if e.label_ == 'MEDICATION'};"
+        "print(meds.get('flurbiprofen'));"
         "print(nlp.pipe_names, len(doc.spans['imr_decisions']))"
     )
     sample = SAMPLES / "CM16-9900001.txt"
@@ -89,6 +92,8 @@ def test_saved_pipeline_loads_in_a_fresh_interpreter(tmp_path, nlp):
     )
     assert out.stdout.strip().endswith(" 4")
     assert "imr_decisions" in out.stdout
+    # the route rules, route-aware classes and DrugBank ids travel with the saved pipeline
+    assert out.stdout.splitlines()[0] == "('topical', 'topical NSAID', 'DB00712')"
 
 
 def test_user_rules_file_extends_a_component(tmp_path):

@@ -16,7 +16,8 @@ from imr_extract.components.layout import LAYOUT_2013, PROFESSIONAL_REVIEW
 from imr_extract.components.layout import UNKNOWN as UNKNOWN_LAYOUT
 from imr_extract.components.reasons import REASONS_KEY
 from imr_extract.ingest import SourceDocument
-from imr_extract.normalize.mme import mme_per_day
+from imr_extract.normalize.amounts import AMOUNT_COLUMNS, parse_amounts
+from imr_extract.normalize.mme import doses_per_day, mme_with_note
 from imr_extract.normalize.text import squash
 
 DOCUMENT_COLUMNS = [
@@ -75,6 +76,13 @@ DECISION_COLUMNS = [
     "mme_inputs",
     "reasons",
     "depends_on_decision_index",
+    # issue 15: amounts as numbers, and why an opioid item has no MME
+    *AMOUNT_COLUMNS,
+    "doses_per_day",
+    "mme_note",
+    # issue 14: the ids of `ingredients`, aligned with it
+    "drugbank_id",
+    "mesh_id",
 ]
 
 ENTITY_COLUMNS = [
@@ -101,6 +109,10 @@ ENTITY_COLUMNS = [
     "brand",
     "drug_class",
     "item_type",
+    # issue 14: a MEDICATION's ids (ingredient order) and the route its class depends on
+    "drugbank_id",
+    "mesh_id",
+    "route",
 ]
 
 CITATION_COLUMNS = [
@@ -148,8 +160,9 @@ INTEGER_COLUMNS = {
     "related_entity_id",
     "refills",
     "depends_on_decision_index",
+    *AMOUNT_COLUMNS,
 }
-FLOAT_COLUMNS = {"quantity", "mme_per_day", "mme_factor"}
+FLOAT_COLUMNS = {"quantity", "mme_per_day", "mme_factor", "doses_per_day"}
 BOOLEAN_COLUMNS = {
     "partial",
     "known_title",
@@ -354,6 +367,9 @@ ENTITY_ATTRIBUTES = {
     "brand": "imr_brand",
     "drug_class": "imr_drug_class",
     "item_type": "imr_item_type",
+    "drugbank_id": "imr_drugbank_id",
+    "mesh_id": "imr_mesh_id",
+    "route": "imr_route",
 }
 FAST_ENTITY_ROWS = True  # False: read each value through `ent._` (the plain path)
 
@@ -420,27 +436,105 @@ def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
     if quantity and quantity != "unknown":
         head, _, unit = quantity.partition(" ")
         number = float(head)
-    first = {
-        label: (by_label.get(label) or [{}])[0].get("normalized")
-        for label in ("REFILLS", "FREQUENCY")
-    }
-    ingredients = [i for m in meds for i in (m["normalized"] or "").split(";")]
-    strength = join_list(_unique(e["normalized"] for e in by_label.get("STRENGTH", [])))
-    mme = mme_per_day(_unique(ingredients), strength or None, first["FREQUENCY"], item) or {}
+    refills = (by_label.get("REFILLS") or [{}])[0].get("normalized")
+    frequencies = [e["normalized"] for e in by_label.get("FREQUENCY", []) if e["normalized"]]
+    # the first frequency that gives doses per day ("every 4-6 hrs", not "as needed")
+    frequency = next((f for f in frequencies if doses_per_day(f)), None) or (
+        frequencies[0] if frequencies else None
+    )
+    drugs = medication_slots(meds, by_label.get("STRENGTH", []))
+    ingredients = _unique(i for slot in drugs for i in slot["ingredients"])
+    strength = join_list([slot["strength"] for slot in drugs]) if drugs else ""
+    if not strength.strip(";"):
+        strength = ""
+    ids = ingredient_id_lists(ingredients, meds)
+    mme = mme_with_note(ingredients, strength or None, frequency, item)
+    doses = doses_per_day(frequency) if meds else None
     return {
         "item_type": item_type,
-        "ingredients": join_list(_unique(ingredients)),
+        "ingredients": join_list(ingredients),
         "brand": join_list(_unique(m["brand"] for m in meds)),
         "drug_class": join_list(_unique(m["drug_class"] for m in meds)),
-        "strength": join_list(_unique(e["normalized"] for e in by_label.get("STRENGTH", []))),
+        "strength": strength or None,
         "quantity": number,
         "quantity_unit": unit or None,
-        "refills": int(first["REFILLS"]) if first["REFILLS"] else None,
-        "frequency": first["FREQUENCY"],
-        "mme_per_day": mme.get("mme_per_day"),
-        "mme_factor": mme.get("mme_factor"),
-        "mme_inputs": mme.get("mme_inputs"),
+        "refills": int(refills) if refills else None,
+        "frequency": frequency,
+        "mme_per_day": mme["mme_per_day"],
+        "mme_factor": mme["mme_factor"],
+        "mme_inputs": mme["mme_inputs"],
+        **parse_amounts(item),
+        "doses_per_day": doses,
+        "mme_note": mme["mme_note"],
+        **ids,
     }
+
+
+def medication_slots(meds: list[dict], strengths: list[dict]) -> list[dict]:
+    """The item's drugs in letter order, one per distinct ingredient list (a drug named twice,
+    "Ultram (tramadol)", is one), each with its strength: the first STRENGTH linked to one of
+    its mentions, as normalised ("10 mg + 325 mg" for a fixed combination), or "" when the item
+    states none. Strengths linked to no drug of the item fill the drugs without one, in order.
+    So `strength` has one element per drug, in `ingredients` order, never deduplicated; a fixed
+    combination (Norco, or "Diclofenac/misoprostol 75-0.2mg") is one drug, its strength one
+    element "75 mg + 0.2 mg" whose parts follow its ingredients."""
+    slots: dict[tuple, dict] = {}
+    by_entity: dict[int, dict] = {}
+    for m in meds:
+        ingredients = tuple(i for i in (m["normalized"] or "").split(";") if i)
+        if not ingredients:
+            continue
+        slot = slots.setdefault(ingredients, {"ingredients": list(ingredients), "strength": ""})
+        by_entity[m["entity_id"]] = slot
+    loose = []
+    for s in strengths:
+        slot = by_entity.get(s["related_entity_id"])
+        if slot is None:
+            loose.append(s["normalized"])
+        elif not slot["strength"] and s["normalized"]:
+            slot["strength"] = s["normalized"]
+    for slot in slots.values():
+        if not slot["strength"] and loose:
+            slot["strength"] = loose.pop(0) or ""
+    return _combinations(list(slots.values()))
+
+
+def _combinations(slots: list[dict]) -> list[dict]:
+    """ "Diclofenac/misoprostol 75-0.2mg": a strength of k parts on a single drug whose k-1
+    drugs before it state none is one fixed combination of the k, one drug."""
+    out: list[dict] = []
+    for slot in slots:
+        k = len(slot["strength"].split(" + ")) if slot["strength"] else 1
+        before = out[len(out) - (k - 1) :] if k > 1 else []
+        if (
+            len(slot["ingredients"]) == 1
+            and len(before) == k - 1
+            and all(len(b["ingredients"]) == 1 and not b["strength"] for b in before)
+        ):
+            del out[len(out) - (k - 1) :]
+            ingredients = [i for b in before for i in b["ingredients"]] + slot["ingredients"]
+            slot = {"ingredients": ingredients, "strength": slot["strength"]}
+        out.append(slot)
+    return out
+
+
+def ingredient_id_lists(ingredients: list[str], meds: list[dict]) -> dict[str, str | None]:
+    """`drugbank_id` and `mesh_id` of the decision, aligned with its `ingredients` (an empty
+    element where the dictionary gives none), from the ids of its MEDICATION entities."""
+    known: dict[str, dict[str, str]] = {}
+    for m in meds:
+        names = (m["normalized"] or "").split(";")
+        for key in ("drugbank_id", "mesh_id"):
+            values = (m.get(key) or "").split(";")
+            if len(values) == len(names):
+                for name, value in zip(names, values, strict=True):
+                    if value:
+                        known.setdefault(name, {}).setdefault(key, value)
+    out = {}
+    for key in ("drugbank_id", "mesh_id"):
+        ids = [known.get(i, {}).get(key, "") for i in ingredients]
+        out[key] = join_list(ids) if any(ids) else None
+    return out
 
 
 def _unique(values) -> list:

@@ -40,6 +40,11 @@ SPAN_EXTENSIONS = {
     "imr_normalized": None,
     "imr_brand": None,
     "imr_drug_class": None,
+    # a MEDICATION's ids from drug-named-entity-recognition (`;`-joined, ingredient order) and
+    # how it is given (resources/drug_routes.csv): topical, oral, injection or None
+    "imr_drugbank_id": None,
+    "imr_mesh_id": None,
+    "imr_route": None,
     "imr_item_type": None,
     "imr_role": None,
     "imr_qualifier": None,

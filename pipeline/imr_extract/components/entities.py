@@ -3,7 +3,8 @@ section, decision and (for dose parts) medication.
 
 Rules for what a candidate needs to be kept, which candidates are not entities, how dates get
 a role and pain scores a qualifier are data (resources/entity_patterns.jsonl `needs`,
-entity_filters.jsonl, date_roles.jsonl, pain_qualifiers.jsonl).
+entity_filters.jsonl, date_roles.jsonl, pain_qualifiers.jsonl). A medication's route and its
+route-aware class are data too (drug_routes.csv, and the drug_classes.csv rows with a route).
 """
 
 import re
@@ -19,6 +20,7 @@ from imr_extract.components.lexicon import SPAN_KEY as LEXICON_KEY
 from imr_extract.components.patterns import SPAN_KEY as PATTERNS_KEY
 from imr_extract.components.sectionizer import SPAN_KEY as SECTIONS_KEY
 from imr_extract.normalize.dates import parse_date
+from imr_extract.normalize.drugs import class_of
 from imr_extract.normalize.values import (
     normalize_pain,
     normalize_quantity,
@@ -29,6 +31,13 @@ from imr_extract.normalize.values import (
 DOSE_LABELS = ("STRENGTH", "QUANTITY", "REFILLS", "FREQUENCY", "FORM", "DAY_SUPPLY")
 RELATE_BEFORE = 60  # a dose part belongs to the medication just before it in its clause...
 RELATE_AFTER = 25  # ...or, failing that, just after it
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+_CLAUSE_CUT = re.compile(r"[.;:](?:\s|$)|\n\s*\n")  # a route word counts inside the clause
 
 
 @Language.factory(
@@ -48,6 +57,9 @@ class EntityResolver(RuleComponent):
     rules_file = "date_roles.jsonl"
     filters_file = "entity_filters.jsonl"
     qualifiers_file = "pain_qualifiers.jsonl"
+    routes_file = "drug_routes.csv"
+    classes_file = "drug_classes.csv"
+    route_window = 40  # characters around a medication searched for a route word
 
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(nlp, name)
@@ -61,16 +73,25 @@ class EntityResolver(RuleComponent):
         rules_path=None,
         filters_path=None,
         qualifiers_path=None,
+        routes_path=None,
     ):
+        """Routes: rows {kind, term, route}; classes: drug_classes.csv rows as
+        {ingredient, drug_class, route?} (`class_rule` marks them)."""
         from imr_extract.rules import packaged_rules, read_rules
 
         def rules(path, packaged):
             return read_rules(path) if path else packaged_rules(packaged)
 
+        classes = [
+            {"class_rule": True, **{k: v for k, v in r.items() if v}}
+            for r in packaged_rules(self.classes_file)
+        ]
         self.set_rules(
             rules(rules_path, self.rules_file)
             + rules(filters_path, self.filters_file)
             + rules(qualifiers_path, self.qualifiers_file)
+            + [{"route_rule": True, **r} for r in rules(routes_path, self.routes_file)]
+            + classes
         )
 
     def compile(self) -> None:
@@ -99,6 +120,30 @@ class EntityResolver(RuleComponent):
             (r["label"], re.compile(f"(?:{r['before']})$")) for r in filters if "before" in r
         ]
         self._inside = {(r["label"], r["inside"]) for r in filters if "inside" in r}
+        routes = [r for r in self.rules if r.get("route_rule")]
+        self._route_names = {r["term"]: r["route"] for r in routes if r["kind"] == "name"}
+        words = {r["term"]: r["route"] for r in routes if r["kind"] == "word"}
+        self._route_words = words
+        self._route_word_pattern = (
+            re.compile(
+                r"(?<![A-Za-z-])(?:"
+                + "|".join(
+                    r"\s+".join(map(re.escape, w.split()))
+                    for w in sorted(words, key=len, reverse=True)
+                )
+                + r")(?![A-Za-z-])",
+                re.IGNORECASE,
+            )
+            if words
+            else None
+        )
+        self._route_units = [(r["term"], r["route"]) for r in routes if r["kind"] == "strength"]
+        classes = [r for r in self.rules if r.get("class_rule")]
+        self._classes = {r["ingredient"]: r["drug_class"] for r in classes if not r.get("route")}
+        self._route_classes: dict[str, dict[str, str]] = {}
+        for r in classes:
+            if r.get("route"):
+                self._route_classes.setdefault(r["route"], {})[r["ingredient"]] = r["drug_class"]
 
     def _filtered(self, text: str, span, citations: list[tuple[int, int]]) -> bool:
         if any(label == span.label_ and p.match(text, span.end_char) for label, p in self._after):
@@ -182,6 +227,8 @@ class EntityResolver(RuleComponent):
                     ent._.imr_normalized = ";".join(entry["ingredients"])
                     ent._.imr_brand = entry.get("brand")
                     ent._.imr_drug_class = entry.get("drug_class")
+                    ent._.imr_drugbank_id = entry.get("drugbank_id")
+                    ent._.imr_mesh_id = entry.get("mesh_id")
                 elif label == "DIAGNOSIS":
                     ent._.imr_normalized = _diagnosis_value(ent, entry, lexicon)
                 else:
@@ -202,8 +249,7 @@ class EntityResolver(RuleComponent):
             else:
                 ent._.imr_normalized = " ".join(ent.text.split()).lower()
 
-    @staticmethod
-    def _relate(doc: Doc, text: str) -> None:
+    def _relate(self, doc: Doc, text: str) -> None:
         """Attach dose parts to their medication; a percentage or a release form with no
         medication beside it is not a dose ("36 to 56% of users", "seen in the ER")."""
 
@@ -227,6 +273,52 @@ class EntityResolver(RuleComponent):
             related = links(ents)
         for i, medication in related.items():
             ents[i]._.imr_related = medication
+        self._routes(text, ents, related)
+
+    def _routes(self, text: str, ents, related: dict[int, int | None]) -> None:
+        """Each medication's route (a product name, else the nearest route word in its clause,
+        else a linked strength in %), and its class for that route where drug_classes.csv
+        has one: injected lidocaine is a local anesthetic, topical diclofenac a topical NSAID."""
+        strengths: dict[int, list[str]] = {}
+        for i, medication in related.items():
+            if medication is not None and ents[i].label_ == "STRENGTH":
+                strengths.setdefault(medication, []).append(ents[i].text.lower())
+        for i, ent in enumerate(ents):
+            if ent.label_ != "MEDICATION":
+                continue
+            route = self._route_names.get(_flat(ent.text))
+            if route is None:
+                route = self._route_word(text, ent.start_char, ent.end_char)
+            if route is None:
+                route = next(
+                    (r for unit, r in self._route_units for s in strengths.get(i, []) if unit in s),
+                    None,
+                )
+            ent._.imr_route = route
+            by_route = self._route_classes.get(route) if route else None
+            ingredients = (ent._.imr_normalized or "").split(";")
+            if by_route and any(x in by_route for x in ingredients):
+                ent._.imr_drug_class = class_of(ingredients, self._classes | by_route)
+
+    def _route_word(self, text: str, start: int, end: int) -> str | None:
+        """The route of the route word nearest the medication, in its clause and window."""
+        if self._route_word_pattern is None:
+            return None
+        before = text[max(0, start - self.route_window) : start]
+        after = text[end : min(len(text), end + self.route_window)]
+        cut = [m.end() for m in _CLAUSE_CUT.finditer(before)]
+        if cut:
+            before = before[cut[-1] :]
+        m = _CLAUSE_CUT.search(after)
+        if m:
+            after = after[: m.start()]
+        best = None  # (distance, route)
+        for m in self._route_word_pattern.finditer(before):
+            best = (len(before) - m.end(), self._route_words[_flat(m.group())])
+        m = self._route_word_pattern.search(after)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), self._route_words[_flat(m.group())])
+        return best[1] if best else None
 
 
 def _short_forms(doc: Doc, text: str, candidates) -> list:

@@ -1,9 +1,12 @@
 """Medication lexicon entries: our workers' compensation supplement over the base dictionary
-shipped by the MIT-licensed `drug-named-entity-recognition` package (read at build time only)."""
+shipped by the MIT-licensed `drug-named-entity-recognition` package (read at build time only).
+Each entry carries the DrugBank and MeSH ids that dictionary gives its ingredients, `;`-joined
+in ingredient order (an empty element where it gives none)."""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from imr_extract.rules import packaged_rules
@@ -17,7 +20,40 @@ _FORM_WORDS = re.compile(
 
 
 def ingredient_classes() -> dict[str, str]:
-    return {r["ingredient"]: r["drug_class"] for r in packaged_rules("drug_classes.csv")}
+    """{ingredient: class} of drug_classes.csv rows that hold whatever the route."""
+    return {
+        r["ingredient"]: r["drug_class"]
+        for r in packaged_rules("drug_classes.csv")
+        if not r.get("route")
+    }
+
+
+def route_class_rules() -> list[dict[str, str]]:
+    """The drug_classes.csv rows that hold for one route only (injected lidocaine)."""
+    return [r for r in packaged_rules("drug_classes.csv") if r.get("route")]
+
+
+@lru_cache(maxsize=1)
+def dictionary() -> dict:
+    """drug-named-entity-recognition's dictionary, read once (at build time)."""
+    import bz2
+    import pickle
+    from importlib import resources
+
+    path = resources.files("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
+    with resources.as_file(path) as p, bz2.open(p, "rb") as fh:
+        return pickle.load(fh)
+
+
+def ingredient_ids(ingredients: list[str]) -> dict[str, str | None]:
+    """{'drugbank_id', 'mesh_id'} of ingredients, each `;`-joined in ingredient order, the
+    dictionary's record of the ingredient's own name (None when it gives no id at all)."""
+    data = dictionary()["drug_canonical_to_data"]
+    out = {}
+    for key in ("drugbank_id", "mesh_id"):
+        ids = [(data.get(i) or {}).get(key) or "" for i in ingredients]
+        out[key] = ";".join(ids) if any(ids) else None
+    return out
 
 
 def class_of(ingredients: list[str], classes: dict[str, str]) -> str:
@@ -40,6 +76,7 @@ def supplement_entries() -> list[dict[str, Any]]:
                 "brand": row["brand"] or None,
                 "drug_class": row["drug_class"] or class_of(ingredients, classes),
                 "source": "supplement",
+                **ingredient_ids(ingredients),
             }
         )
     return entries
@@ -48,15 +85,9 @@ def supplement_entries() -> list[dict[str, Any]]:
 def base_entries(max_words: int = 3, min_length: int = 4) -> list[dict[str, Any]]:
     """Entries from drug-named-entity-recognition's dictionary (brand -> generic synonyms),
     without drug classes, stop words and the terms in medication_exclude.csv."""
-    import bz2
-    import pickle
-    from importlib import resources
-
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    path = resources.files("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
-    with resources.as_file(path) as p, bz2.open(p, "rb") as fh:
-        data = pickle.load(fh)
+    data = dictionary()
     variant_data = data["drug_variant_to_variant_data"]
     excluded = {r["term"] for r in packaged_rules("medication_exclude.csv")}
     classes = ingredient_classes()
@@ -82,6 +113,7 @@ def base_entries(max_words: int = 3, min_length: int = 4) -> list[dict[str, Any]
                 "brand": variant if is_brand else None,
                 "drug_class": class_of(ingredients, classes),
                 "source": "base",
+                **ingredient_ids(ingredients),
             }
         )
     return entries

@@ -1,6 +1,8 @@
 """Morphine milligram equivalents per day of an opioid request, where the letter gives enough:
 strength x units per dose x doses per day x the CDC 2022 conversion factor (mme_factors.csv).
-Nothing is guessed: a missing input gives no MME."""
+The CDC convention: the most the sig allows ("1-2 tabs every 4-6 hrs" of 5 mg is 5 x 2 x 6 =
+60). A transdermal strength per hour (fentanyl 25 mcg/hr) needs no sig. Nothing is guessed: a
+missing input gives no MME, and `mme_note` says which input was missing."""
 
 from __future__ import annotations
 
@@ -23,12 +25,14 @@ def doses_per_day(frequency: str | None) -> float | None:
     fixed = fixed_frequencies()
     if f in fixed:
         return float(fixed[f])
-    m = re.match(r"every (\d+)(?:\s*(?:-|to)\s*\d+)? ?hours?", f) or re.match(r"q ?(\d+)", f)
-    if m:
+    m = re.match(r"every (\d+)(?:\s*(?:-|to)\s*\d+)? ?(?:hours?|hrs?|h)\b", f) or re.match(
+        r"q ?(\d+)", f
+    )
+    if m:  # "every 4-6 hours": at most every 4 hours
         return 24 / float(m.group(1))
     m = re.match(
         rf"({_NUMBER}|{_WORD})(?:\s*(?:-|to)\s*({_NUMBER}|{_WORD}))?\s*(?:x|times?)\s*"
-        r"(?:a|per|/)\s*(?:day|daily)",
+        r"(?:(?:a|per|/)\s*day|daily)",
         f,
     )
     if m:  # a range counts at its most ("1-2 times a day" -> 2)
@@ -39,13 +43,15 @@ def doses_per_day(frequency: str | None) -> float | None:
 
 
 def units_per_dose(item: str) -> float:
-    """'one tablet twice daily' -> 1; '2 tablets every 6 hours' -> 2; otherwise 1."""
+    """'one tablet twice daily' -> 1; '2 tablets every 6 hours' -> 2; '1-2 tabs' -> 2 (the most
+    the sig allows); otherwise 1."""
     m = re.search(
-        rf"\b({_NUMBER}|{_WORD})\s+(?:tablets?|tabs?|capsules?|caps?|pills?)\b", item.lower()
+        rf"(?<![\w.])({_NUMBER}|{_WORD})(?:\s*(?:-|to)\s*({_NUMBER}|{_WORD}))?\s+"
+        r"(?:tablets?|tabs?|capsules?|caps?|pills?)\b",
+        item.lower(),
     )
     if m:
-        word = m.group(1)
-        return float(WORD_NUMBERS.get(word, word))
+        return max(float(WORD_NUMBERS.get(w, w)) for w in m.groups() if w)
     return 1.0
 
 
@@ -62,19 +68,36 @@ def conversion_factors() -> dict[str, dict]:
 
 
 def opioid_strength(ingredients: list[str], strength: str | None, factors: dict):
-    """(opioid ingredient, mg) from 'hydrocodone;acetaminophen' and '10 mg + 325 mg': the
-    strengths of a combination are in the order of its ingredients."""
+    """(opioid ingredient, amount) from 'hydrocodone;acetaminophen' and '10 mg + 325 mg': the
+    strengths of a combination are in the order of its ingredients; the amount is in the unit
+    of the ingredient's conversion factor (mg, or mcg/hr for a patch)."""
     if not strength:
         return None
-    amounts = [
-        re.fullmatch(rf"({_NUMBER}) mg", p.strip()) for p in strength.split(";")[0].split("+")
-    ]
-    for i, ingredient in enumerate(ingredients):
-        if ingredient in factors and factors[ingredient]["unit"] == "mg":
-            amount = amounts[i] if len(amounts) == len(ingredients) else amounts[0]
-            if amount:
-                return ingredient, float(amount.group(1))
+    elements = strength.split(";")
+    for ingredient in ingredients:
+        if ingredient not in factors:
+            continue
+        unit = factors[ingredient]["unit"]
+        for element in elements:
+            amounts = [_amount(p, unit) for p in element.split("+")]
+            if len(amounts) == len(ingredients):  # a fixed combination, ingredient order
+                amount = amounts[ingredients.index(ingredient)]
+            else:
+                amount = next((a for a in amounts if a is not None), None)
+            if amount is not None:
+                return ingredient, amount
     return None
+
+
+def _amount(text: str, unit: str) -> float | None:
+    m = re.fullmatch(rf"({_NUMBER}) ?{re.escape(unit)}", text.strip())
+    return float(m.group(1)) if m else None
+
+
+def opioid_ingredient(ingredients: list[str], factors: dict | None = None) -> str | None:
+    """The first ingredient with a CDC conversion factor, or None (not an opioid item)."""
+    factors = factors or conversion_factors()
+    return next((i for i in ingredients if i in factors), None)
 
 
 def mme_per_day(
@@ -85,19 +108,55 @@ def mme_per_day(
     factors: dict | None = None,
 ) -> dict | None:
     """{'mme_per_day', 'mme_factor', 'mme_inputs'} or None when an input is missing."""
+    found = mme_with_note(ingredients, strength, frequency, item, factors)
+    return None if found["mme_per_day"] is None else found
+
+
+def mme_with_note(
+    ingredients: list[str],
+    strength: str | None,
+    frequency: str | None,
+    item: str,
+    factors: dict | None = None,
+) -> dict:
+    """{'mme_per_day', 'mme_factor', 'mme_inputs', 'mme_note'}: the MME, or None and a note
+    saying which input the item lacks. Not an opioid item: every value None."""
     factors = factors or conversion_factors()
+    empty = {"mme_per_day": None, "mme_factor": None, "mme_inputs": None, "mme_note": None}
+    first = opioid_ingredient(ingredients, factors)
+    if first is None:
+        return empty
     opioid = opioid_strength(ingredients, strength, factors)
-    doses = doses_per_day(frequency)
-    if not opioid or not doses:
-        return None
+    if not opioid:
+        unit = factors[first]["unit"]
+        note = (
+            f"no {first} strength in {unit} in the item" if strength else "no strength in the item"
+        )
+        return empty | {"mme_note": note}
     ingredient, amount = opioid
     factor = float(factors[ingredient]["factor"])
+    unit = factors[ingredient]["unit"]
+    if unit.endswith("/hr"):  # a transdermal patch: the strength is already a rate
+        return {
+            "mme_per_day": round(amount * factor, 2),
+            "mme_factor": factor,
+            "mme_inputs": f"{ingredient} {amount:g} {unit} x {factor:g} (CDC 2022)",
+            "mme_note": None,
+        }
+    doses = doses_per_day(frequency)
+    if not doses:
+        note = (
+            f"frequency '{frequency}' gives no doses per day"
+            if frequency
+            else "no frequency in the item"
+        )
+        return empty | {"mme_note": note}
     units = units_per_dose(item)
     mme = amount * units * doses * factor
-    unit = factors[ingredient]["unit"]
     return {
         "mme_per_day": round(mme, 2),
         "mme_factor": factor,
         "mme_inputs": f"{ingredient} {amount:g} {unit} x {units:g} per dose x {doses:g} doses/day "
         f"x {factor:g} (CDC 2022)",
+        "mme_note": None,
     }

@@ -50,14 +50,16 @@ def normalize_strength(text: str) -> str:
     flat = " ".join(text.split()).lower().replace("percent", "%")
     if flat.count("%") > 1:  # "4%-27.5%-0.0325%": one strength per ingredient
         return " + ".join(f"{_fmt(n)} %" for n in re.findall(rf"({_NUMBER})\s*%", flat))
-    per = re.search(r"mg\s*/\s*(?:\d+(?:\.\d+)?\s*)?(ml|hr|h|g|gm|dose|actuation|tab)\b", flat)
+    per = re.search(
+        r"(mg|mcg)\s*/\s*(?:\d+(?:\.\d+)?\s*)?(ml|hr|h|g|gm|dose|actuation|tab)\b", flat
+    )
     m = re.match(rf"^({_NUMBER}(?:\s*[/-]\s*{_NUMBER})*)\s*(mg|mcg|meq|iu|units?|%)?", flat)
     if not m:
         return flat
     numbers = re.findall(_NUMBER, m.group(1))
     unit = _unit(m.group(2)) if m.group(2) else ""
     if per:
-        return f"{_fmt(numbers[0])} mg/{_unit(per.group(1))}"
+        return f"{_fmt(numbers[0])} {per.group(1)}/{_unit(per.group(2))}"
     if not unit and len(numbers) > 1:
         unit = "mg"  # "Norco 10/325": combination strengths without a unit are milligrams
     low, high = (float(n) for n in numbers[:2]) if len(numbers) == 2 else (0.0, 0.0)
