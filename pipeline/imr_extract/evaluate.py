@@ -157,6 +157,7 @@ def main(
     entities_path: str | None = None,
     compare_lexicon: bool = False,
     reasons_path: str | None = None,
+    items_path: str | None = None,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -169,6 +170,10 @@ def main(
         from imr_extract.evaluate_reasons import evaluate_reasons, print_reasons
 
         print_reasons(evaluate_reasons(reasons_path, corpus, model))
+    if items_path and Path(items_path).exists():
+        from imr_extract.evaluate_item_types import evaluate_item_types, print_item_types
+
+        print_item_types(evaluate_item_types(items_path, corpus, model))
     if entities_path and Path(entities_path).exists():
         from imr_extract.evaluate_entities import (
             compare_lexicons,

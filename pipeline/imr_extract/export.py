@@ -299,6 +299,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                     ],
                 ),
                 **reason_summary([r for r in reason_rows if r["decision_index"] == index]),
+                "item_type": span._.imr_item_type,
             }
         )
     if error:  # a letter that cannot be used is one documents row and nothing else
@@ -403,18 +404,11 @@ def _user_data_reader(doc: Doc):
 
 
 def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the disputed item is, from the entities of its item text: type, drug, dose."""
+    """What the disputed item holds, from the entities of its item text: drug and dose."""
     by_label: dict[str, list[dict]] = {}
     for e in entities:
         by_label.setdefault(e["label"], []).append(e)
     meds = by_label.get("MEDICATION", [])
-    procedures = by_label.get("PROCEDURE", [])
-    if meds:
-        item_type = "drug"
-    elif procedures:
-        item_type = procedures[0]["item_type"] or "other"
-    else:
-        item_type = "other"
     quantity = by_label.get("QUANTITY", [{}])[0].get("normalized")
     number, unit = None, ""
     if quantity and quantity != "unknown":
@@ -427,8 +421,7 @@ def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
     ingredients = [i for m in meds for i in (m["normalized"] or "").split(";")]
     strength = join_list(_unique(e["normalized"] for e in by_label.get("STRENGTH", [])))
     mme = mme_per_day(_unique(ingredients), strength or None, first["FREQUENCY"], item) or {}
-    return {
-        "item_type": item_type,
+    return {  # item_type: the decision span's, set by imr_item_types
         "ingredients": join_list(_unique(ingredients)),
         "brand": join_list(_unique(m["brand"] for m in meds)),
         "drug_class": join_list(_unique(m["drug_class"] for m in meds)),
