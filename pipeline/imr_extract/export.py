@@ -41,6 +41,8 @@ DOCUMENT_COLUMNS = [
     "qa_flags",
     "text_file",
     "layout",
+    "reviewer_board",
+    "reviewer_subspecialty",
 ]
 
 DECISION_PART_COLUMNS = ["claims_administrator_guideline", "maximus_guideline", "rationale"]
@@ -266,6 +268,8 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "n_chars": len(source.text) if source.text else len(doc.text),
         "qa_flags": join_list(_unique(doc._.imr_qa_flags or [])),
         "layout": doc._.imr_layout,
+        "reviewer_board": join_list(doc._.imr_reviewer_board),
+        "reviewer_subspecialty": join_list(doc._.imr_reviewer_subspecialty),
     }
     parts: dict[int, dict[str, str]] = {}
     for part in doc.spans.get(PARTS_KEY, []):
