@@ -16,6 +16,7 @@ from imr_extract.components.layout import LAYOUT_2013, PROFESSIONAL_REVIEW
 from imr_extract.components.layout import UNKNOWN as UNKNOWN_LAYOUT
 from imr_extract.components.reasons import REASONS_KEY
 from imr_extract.ingest import SourceDocument
+from imr_extract.normalize.citations import NO_CITATION
 from imr_extract.normalize.mme import mme_per_day
 from imr_extract.normalize.text import squash
 
@@ -77,6 +78,7 @@ DECISION_COLUMNS = [
     "mme_inputs",
     "reasons",
     "depends_on_decision_index",
+    "same_guideline_as_claims_administrator",
 ]
 
 ENTITY_COLUMNS = [
@@ -120,6 +122,9 @@ CITATION_COLUMNS = [
     "raw",
     "start_char",
     "end_char",
+    # added after the first contract
+    "sections",
+    "section_key",
 ]
 
 REASON_COLUMNS = ["doc_id", "decision_index", "reason", "evidence", "start_char", "end_char"]
@@ -153,6 +158,7 @@ INTEGER_COLUMNS = {
 }
 FLOAT_COLUMNS = {"quantity", "mme_per_day", "mme_factor"}
 BOOLEAN_COLUMNS = {
+    "same_guideline_as_claims_administrator",
     "partial",
     "known_title",
     "negated",
@@ -304,6 +310,9 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                 ),
                 **reason_summary([r for r in reason_rows if r["decision_index"] == index]),
                 "item_type": span._.imr_item_type,
+                "same_guideline_as_claims_administrator": same_guideline(
+                    [c for c in citation_rows if c["decision_index"] == index]
+                ),
             }
         )
     if error:  # a letter that cannot be used is one documents row and nothing else
@@ -450,9 +459,10 @@ def _unique(values) -> list:
 
 def maximus_summary(citations: list[dict[str, Any]]) -> dict[str, str]:
     """What the MAXIMUS reviewer cited, flattened onto the decision row (no join needed).
-    Sections written as 'A; B' count as two sections."""
+    Its sections are those of citations.csv `sections` ('A, B' and 'A; B' count as two; a
+    "No citation" row has none)."""
     mine = [c for c in citations if c["source"] == "maximus"]
-    sections = [part.strip() for c in mine for part in (c["section"] or "").split(";")]
+    sections = [part for c in mine for part in (c["sections"] or "").split(";") if part]
     pages = [int(p) for c in mine for p in (c["pages"] or "").split(";") if p]
     return {
         "maximus_guideline_family": join_list(_unique(c["guideline_family"] for c in mine)),
@@ -460,6 +470,23 @@ def maximus_summary(citations: list[dict[str, Any]]) -> dict[str, str]:
         "maximus_sections": join_list(_unique(sections)),
         "maximus_pages": join_list([str(p) for p in _unique(pages)]),
     }
+
+
+def same_guideline(citations: list[dict[str, Any]]) -> bool | None:
+    """Whether the MAXIMUS reviewer cited a guideline title that the claims administrator also
+    cited; None when a side has no guideline line (no citation row). "No citation" is no title,
+    and an unknown title is compared by its text as written."""
+    titles: dict[str, set[str]] = {"claims_administrator": set(), "maximus": set()}
+    seen = set()
+    for c in citations:
+        seen.add(c["source"])
+        if c["guideline"] == NO_CITATION:
+            continue
+        title = c["guideline"] if c["known_title"] else f"{c['guideline']}: {c['raw']}"
+        titles.setdefault(c["source"], set()).add(" ".join(title.lower().split()))
+    if not {"claims_administrator", "maximus"} <= seen:
+        return None
+    return bool(titles["claims_administrator"] & titles["maximus"])
 
 
 def citation_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
@@ -487,6 +514,8 @@ def citation_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
                 "raw": c["raw"],
                 "start_char": span.start_char,
                 "end_char": span.end_char,
+                "sections": join_list(c.get("guideline_sections")),
+                "section_key": join_list(c.get("section_keys")),
             }
         )
     return rows
