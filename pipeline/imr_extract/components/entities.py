@@ -99,8 +99,18 @@ class EntityResolver(RuleComponent):
             (r["label"], re.compile(f"(?:{r['before']})$")) for r in filters if "before" in r
         ]
         self._inside = {(r["label"], r["inside"]) for r in filters if "inside" in r}
+        self._in_sections = [
+            (r["label"], set(r["in_section"])) for r in filters if "in_section" in r
+        ]
 
-    def _filtered(self, text: str, span, citations: list[tuple[int, int]]) -> bool:
+    def _filtered(self, text: str, span, citations: list[tuple[int, int]], bodies=None) -> bool:
+        for label, names in self._in_sections:
+            if label == span.label_ and any(
+                bounds[0] <= span.start_char < bounds[1]
+                for name, bounds in (bodies or {}).items()
+                if name in names
+            ):
+                return True
         if any(label == span.label_ and p.match(text, span.end_char) for label, p in self._after):
             return True
         before = text[max(0, span.start_char - 40) : span.start_char]
@@ -154,7 +164,8 @@ class EntityResolver(RuleComponent):
         text = doc_text(doc)
         candidates += _short_forms(doc, text, candidates)
         citations = [(c.start_char, c.end_char) for c in doc.spans.get("imr_citations", [])]
-        candidates = [c for c in candidates if not self._filtered(text, c, citations)]
+        bodies = doc._.imr_section_bodies or {}
+        candidates = [c for c in candidates if not self._filtered(text, c, citations, bodies)]
         doc.ents = filter_spans(candidates)
         self._annotate(doc, text, lexicon)
         self._relate(doc, text)
