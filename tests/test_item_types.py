@@ -102,6 +102,21 @@ def test_every_rule_and_procedure_names_a_type_of_the_taxonomy():
         ("Right L5-S1 transforaminal epidural steroid injection", "injection"),
         ("Radiofrequency ablation at L4-5", "injection"),
         ("Something unheard of", "other"),
+        # the annotation guide's calls (annotations/README.md, items)
+        ("Pre-operative EKG", "electrodiagnostic"),
+        ("Percutaneous neuroplasty, lumbar spine", "injection"),
+        ("Wound care nurse, 3 visits", "home_health"),
+        ("One week trial of an acute rehabilitation unit", "other"),
+        ("Jamar grip strength test", "evaluation_management"),
+        ("Re-exam with the chiropractor", "evaluation_management"),
+        # general cues
+        ("Work hardening program, 10 visits", "physical_medicine"),
+        ("Botox injections to the neck", "injection"),
+        ("LSO back brace", "DMEPOS"),
+        ("Hot/cold packs", "DMEPOS"),
+        ("Follow-up appointment with the specialist", "evaluation_management"),
+        ("Six sessions of a modality nobody named", "physical_medicine"),
+        ("Vitamin D supplements", "pharmaceutical"),
     ],
 )
 def test_item_types_from_the_item_text(item, expected):
