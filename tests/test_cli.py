@@ -68,7 +68,7 @@ def test_run_writes_the_contract_and_reports_bad_input(mixed_inputs, tmp_path, c
     assert list(entities.columns) == ENTITY_COLUMNS
     first = decisions[decisions.doc_id == "CM16-9900001"].iloc[0]
     assert (first.item_type, first.ingredients, first.drug_class, first.strength) == (
-        "drug",
+        "pharmaceutical",
         "flurbiprofen;baclofen;lidocaine",
         "topical NSAID;muscle relaxant;topical analgesic",
         "20 %;5 %;4 %",

@@ -174,6 +174,9 @@ def main(
         from imr_extract.evaluate_mme import evaluate_mme, print_mme
 
         print_mme(*evaluate_mme(items_path, corpus, model))
+        from imr_extract.evaluate_item_types import evaluate_item_types, print_item_types
+
+        print_item_types(evaluate_item_types(items_path, corpus, model))
     if entities_path and Path(entities_path).exists():
         from imr_extract.evaluate_entities import (
             compare_lexicons,

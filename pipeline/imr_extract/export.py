@@ -17,6 +17,7 @@ from imr_extract.components.layout import UNKNOWN as UNKNOWN_LAYOUT
 from imr_extract.components.reasons import REASONS_KEY
 from imr_extract.ingest import SourceDocument
 from imr_extract.normalize.amounts import AMOUNT_COLUMNS, parse_amounts
+from imr_extract.normalize.citations import NO_CITATION
 from imr_extract.normalize.mme import doses_per_day, mme_with_note
 from imr_extract.normalize.text import squash
 
@@ -42,6 +43,8 @@ DOCUMENT_COLUMNS = [
     "qa_flags",
     "text_file",
     "layout",
+    "reviewer_board",
+    "reviewer_subspecialty",
 ]
 
 DECISION_PART_COLUMNS = ["claims_administrator_guideline", "maximus_guideline", "rationale"]
@@ -76,6 +79,7 @@ DECISION_COLUMNS = [
     "mme_inputs",
     "reasons",
     "depends_on_decision_index",
+    "same_guideline_as_claims_administrator",
     # issue 15: amounts as numbers, and why an opioid item has no MME
     *AMOUNT_COLUMNS,
     "doses_per_day",
@@ -130,6 +134,9 @@ CITATION_COLUMNS = [
     "raw",
     "start_char",
     "end_char",
+    # added after the first contract
+    "sections",
+    "section_key",
 ]
 
 REASON_COLUMNS = ["doc_id", "decision_index", "reason", "evidence", "start_char", "end_char"]
@@ -164,6 +171,7 @@ INTEGER_COLUMNS = {
 }
 FLOAT_COLUMNS = {"quantity", "mme_per_day", "mme_factor", "doses_per_day"}
 BOOLEAN_COLUMNS = {
+    "same_guideline_as_claims_administrator",
     "partial",
     "known_title",
     "negated",
@@ -279,6 +287,8 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "n_chars": len(source.text) if source.text else len(doc.text),
         "qa_flags": join_list(_unique(doc._.imr_qa_flags or [])),
         "layout": doc._.imr_layout,
+        "reviewer_board": join_list(doc._.imr_reviewer_board),
+        "reviewer_subspecialty": join_list(doc._.imr_reviewer_subspecialty),
     }
     parts: dict[int, dict[str, str]] = {}
     for part in doc.spans.get(PARTS_KEY, []):
@@ -312,6 +322,10 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                     ],
                 ),
                 **reason_summary([r for r in reason_rows if r["decision_index"] == index]),
+                "item_type": span._.imr_item_type,
+                "same_guideline_as_claims_administrator": same_guideline(
+                    [c for c in citation_rows if c["decision_index"] == index]
+                ),
             }
         )
     if error:  # a letter that cannot be used is one documents row and nothing else
@@ -419,18 +433,11 @@ def _user_data_reader(doc: Doc):
 
 
 def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the disputed item is, from the entities of its item text: type, drug, dose."""
+    """What the disputed item holds, from the entities of its item text: drug and dose."""
     by_label: dict[str, list[dict]] = {}
     for e in entities:
         by_label.setdefault(e["label"], []).append(e)
     meds = by_label.get("MEDICATION", [])
-    procedures = by_label.get("PROCEDURE", [])
-    if meds:
-        item_type = "drug"
-    elif procedures:
-        item_type = procedures[0]["item_type"] or "other"
-    else:
-        item_type = "other"
     quantity = by_label.get("QUANTITY", [{}])[0].get("normalized")
     number, unit = None, ""
     if quantity and quantity != "unknown":
@@ -450,8 +457,7 @@ def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
     ids = ingredient_id_lists(ingredients, meds)
     mme = mme_with_note(ingredients, strength or None, frequency, item)
     doses = doses_per_day(frequency) if meds else None
-    return {
-        "item_type": item_type,
+    return {  # item_type: the decision span's, set by imr_item_types
         "ingredients": join_list(ingredients),
         "brand": join_list(_unique(m["brand"] for m in meds)),
         "drug_class": join_list(_unique(m["drug_class"] for m in meds)),
@@ -547,9 +553,10 @@ def _unique(values) -> list:
 
 def maximus_summary(citations: list[dict[str, Any]]) -> dict[str, str]:
     """What the MAXIMUS reviewer cited, flattened onto the decision row (no join needed).
-    Sections written as 'A; B' count as two sections."""
+    Its sections are those of citations.csv `sections` ('A, B' and 'A; B' count as two; a
+    "No citation" row has none)."""
     mine = [c for c in citations if c["source"] == "maximus"]
-    sections = [part.strip() for c in mine for part in (c["section"] or "").split(";")]
+    sections = [part for c in mine for part in (c["sections"] or "").split(";") if part]
     pages = [int(p) for c in mine for p in (c["pages"] or "").split(";") if p]
     return {
         "maximus_guideline_family": join_list(_unique(c["guideline_family"] for c in mine)),
@@ -557,6 +564,23 @@ def maximus_summary(citations: list[dict[str, Any]]) -> dict[str, str]:
         "maximus_sections": join_list(_unique(sections)),
         "maximus_pages": join_list([str(p) for p in _unique(pages)]),
     }
+
+
+def same_guideline(citations: list[dict[str, Any]]) -> bool | None:
+    """Whether the MAXIMUS reviewer cited a guideline title that the claims administrator also
+    cited; None when a side has no guideline line (no citation row). "No citation" is no title,
+    and an unknown title is compared by its text as written."""
+    titles: dict[str, set[str]] = {"claims_administrator": set(), "maximus": set()}
+    seen = set()
+    for c in citations:
+        seen.add(c["source"])
+        if c["guideline"] == NO_CITATION:
+            continue
+        title = c["guideline"] if c["known_title"] else f"{c['guideline']}: {c['raw']}"
+        titles.setdefault(c["source"], set()).add(" ".join(title.lower().split()))
+    if not {"claims_administrator", "maximus"} <= seen:
+        return None
+    return bool(titles["claims_administrator"] & titles["maximus"])
 
 
 def citation_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
@@ -584,6 +608,8 @@ def citation_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
                 "raw": c["raw"],
                 "start_char": span.start_char,
                 "end_char": span.end_char,
+                "sections": join_list(c.get("guideline_sections")),
+                "section_key": join_list(c.get("section_keys")),
             }
         )
     return rows

@@ -15,6 +15,9 @@ DOC_EXTENSIONS = {
     "imr_header": None,
     "imr_reviewer_specialties": None,
     "imr_reviewer_license_states": None,
+    # canonical names of the specialties (resources/specialty_boards.csv), letter order
+    "imr_reviewer_board": None,
+    "imr_reviewer_subspecialty": None,
     "imr_patient_age": None,
     "imr_patient_sex": None,
     "imr_warnings": None,

@@ -10,6 +10,7 @@ from spacy.tokens import Doc, SpanGroup
 from imr_extract.components.base import RuleComponent
 from imr_extract.components.decisions import PARTS_KEY
 from imr_extract.normalize.citations import CitationRules, parse_citations
+from imr_extract.normalize.guideline_sections import SectionRules, section_key, split_sections
 from imr_extract.normalize.text import squash_with_offsets
 from imr_extract.rules import packaged_rules, read_rules
 
@@ -29,25 +30,47 @@ def make_citations(nlp: Language, name: str, span_key: str):
 
 
 class GuidelineCitations(RuleComponent):
-    """Rules are the cutting rules plus the catalog rows, told apart by their `kind`."""
+    """Rules are the cutting rules, the catalog rows and the section rules, told apart by
+    their `kind` (section rules: `section_*`)."""
 
     rules_file = "citations.jsonl"
     catalog_file = "guidelines.csv"
+    sections_file = "section_rules.jsonl"
 
     def __init__(self, nlp: Language, name: str, span_key: str = CITATIONS_KEY) -> None:
         super().__init__(nlp, name)
         self.span_key = span_key
 
-    def initialize(self, get_examples=None, *, nlp=None, rules_path=None, catalog_path=None):
+    def initialize(
+        self,
+        get_examples=None,
+        *,
+        nlp=None,
+        rules_path=None,
+        catalog_path=None,
+        sections_path=None,
+    ):
         cutting = read_rules(rules_path) if rules_path else packaged_rules(self.rules_file)
         catalog = read_rules(catalog_path) if catalog_path else packaged_rules(self.catalog_file)
-        self.set_rules(cutting + catalog)
+        sections = (
+            read_rules(sections_path) if sections_path else packaged_rules(self.sections_file)
+        )
+        self.set_rules(cutting + catalog + sections)
 
     def compile(self) -> None:
         catalog_kinds = {"title", "chapter"}
-        cutting = [r for r in self.rules if r["kind"] not in catalog_kinds]
+        sections = [r for r in self.rules if r["kind"].startswith("section_")]
+        cutting = [
+            r
+            for r in self.rules
+            if r["kind"] not in catalog_kinds and not r["kind"].startswith("section_")
+        ]
         catalog = [r for r in self.rules if r["kind"] in catalog_kinds]
         self._rules = CitationRules.from_rules(cutting, catalog)
+        chapters = [
+            r["chapter"] for r in catalog if r["kind"] == "chapter" and r["family"] == "ODG"
+        ]
+        self._sections = SectionRules.from_rules(sections, chapters)
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
@@ -63,6 +86,8 @@ class GuidelineCitations(RuleComponent):
                 if span is None:
                     continue
                 span._.imr_decision_index = part._.imr_decision_index
+                scope = (c.chapter, c.guideline)
+                sections = split_sections(c.section, self._sections, scope, c.guideline)
                 span._.imr_citation = {
                     "source": source,
                     "guideline_family": c.family,
@@ -71,6 +96,8 @@ class GuidelineCitations(RuleComponent):
                     "chapter": c.chapter,
                     # not "section": medspaCy's msgpack hook decodes any dict with that key
                     "guideline_section": c.section,
+                    "guideline_sections": sections,
+                    "section_keys": [section_key(x, c.chapter, c.guideline) for x in sections],
                     "pages": c.pages,
                     "page_text": c.page_text,
                     "known_title": c.known_title,

@@ -145,7 +145,18 @@ class EntityResolver(RuleComponent):
             if r.get("route"):
                 self._route_classes.setdefault(r["route"], {})[r["ingredient"]] = r["drug_class"]
 
-    def _filtered(self, text: str, span, citations: list[tuple[int, int]]) -> bool:
+        self._in_sections = [
+            (r["label"], set(r["in_section"])) for r in filters if "in_section" in r
+        ]
+
+    def _filtered(self, text: str, span, citations: list[tuple[int, int]], bodies=None) -> bool:
+        for label, names in self._in_sections:
+            if label == span.label_ and any(
+                bounds[0] <= span.start_char < bounds[1]
+                for name, bounds in (bodies or {}).items()
+                if name in names
+            ):
+                return True
         if any(label == span.label_ and p.match(text, span.end_char) for label, p in self._after):
             return True
         before = text[max(0, span.start_char - 40) : span.start_char]
@@ -199,7 +210,8 @@ class EntityResolver(RuleComponent):
         text = doc_text(doc)
         candidates += _short_forms(doc, text, candidates)
         citations = [(c.start_char, c.end_char) for c in doc.spans.get("imr_citations", [])]
-        candidates = [c for c in candidates if not self._filtered(text, c, citations)]
+        bodies = doc._.imr_section_bodies or {}
+        candidates = [c for c in candidates if not self._filtered(text, c, citations, bodies)]
         doc.ents = filter_spans(candidates)
         self._annotate(doc, text, lexicon)
         self._relate(doc, text)

@@ -12,14 +12,21 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_extract.components.base import RuleComponent, doc_text, section_body
+from imr_extract.normalize.specialties import board_table, boards_and_subspecialties
 from imr_extract.normalize.text import squash
+from imr_extract.rules import packaged_rules, read_rules
 
 SECTIONS = ("how_determination_made", "reviewer_qualifications")
 
 
 @Language.factory(
     "imr_reviewer",
-    assigns=["doc._.imr_reviewer_specialties", "doc._.imr_reviewer_license_states"],
+    assigns=[
+        "doc._.imr_reviewer_specialties",
+        "doc._.imr_reviewer_license_states",
+        "doc._.imr_reviewer_board",
+        "doc._.imr_reviewer_subspecialty",
+    ],
     requires=["doc._.imr_section_bodies"],
 )
 def make_reviewer(nlp: Language, name: str):
@@ -45,13 +52,28 @@ def parse_credentials(text: str, rules) -> dict[str, list[str]]:
     return out
 
 
+BOARD_NAME = "board_name"  # the field of a specialty_boards.csv row among the rules
+
+
 class ReviewerCredentials(RuleComponent):
+    """Credential patterns (reviewer.jsonl) plus the canonical board names
+    (specialty_boards.csv), kept together in the saved rules."""
+
     rules_file = "reviewer.jsonl"
+    boards_file = "specialty_boards.csv"
+
+    def initialize(self, get_examples=None, *, nlp=None, rules_path=None, boards_path=None):
+        rules = read_rules(rules_path) if rules_path else packaged_rules(self.rules_file)
+        boards = read_rules(boards_path) if boards_path else packaged_rules(self.boards_file)
+        self.set_rules(rules + [{"field": BOARD_NAME, **row} for row in boards])
 
     def compile(self) -> None:
         self._compiled = [
-            (r["field"], re.compile(r["pattern"]), re.compile(r["split"])) for r in self.rules
+            (r["field"], re.compile(r["pattern"]), re.compile(r["split"]))
+            for r in self.rules
+            if r["field"] != BOARD_NAME
         ]
+        self._boards = board_table(r for r in self.rules if r["field"] == BOARD_NAME)
 
     def __call__(self, doc: Doc) -> Doc:
         bounds = [b for b in (section_body(doc, name) for name in SECTIONS) if b]
@@ -59,4 +81,9 @@ class ReviewerCredentials(RuleComponent):
         found = parse_credentials(text, self._compiled)
         doc._.imr_reviewer_specialties = found.get("specialties", [])
         doc._.imr_reviewer_license_states = found.get("license_states", [])
+        boards, subspecialties = boards_and_subspecialties(
+            doc._.imr_reviewer_specialties, self._boards
+        )
+        doc._.imr_reviewer_board = boards
+        doc._.imr_reviewer_subspecialty = subspecialties
         return doc
