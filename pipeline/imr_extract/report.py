@@ -22,7 +22,7 @@ from imr_extract.stats import (
     wilson,
 )
 
-__all__ = ["build_report", "write_report", "rate_table", "count_table", "wilson"]
+__all__ = ["build_report", "render_report", "write_report", "rate_table", "count_table", "wilson"]
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
@@ -192,10 +192,16 @@ def run_summary(manifest: dict) -> str:
 
 
 def build_report(out_dir: str | Path) -> str:
+    """The report page of the finished run in `out_dir`."""
     from imr_extract.api import load_run
 
-    run = load_run(out_dir)
-    docs, decisions, citations = run["documents"], run["decisions"], run["citations"]
+    return render_report(load_run(out_dir), read_manifest(out_dir), str(out_dir))
+
+
+def render_report(tables: dict[str, pd.DataFrame], manifest: dict, title: str) -> str:
+    """The report page of a run's tables (as `load_run` gives them) and its manifest. A
+    section whose columns the run lacks (a run of an older version) is left out."""
+    docs, decisions, citations = tables["documents"], tables["decisions"], tables["citations"]
     n_ok = int((docs["status"] == "ok").sum())
     n_err = len(docs) - n_ok
     overturned = decisions["outcome"].astype(str) == "Overturned"
@@ -203,8 +209,8 @@ def build_report(out_dir: str | Path) -> str:
     icc = letter_icc(overturned, decisions["doc_id"]) if n else 0.0
     low, high, _ = (0.0, 0.0, 1.0) if not n else _overall(decisions, overturned, icc)
     parts = [
-        f"<h1>IMR decisions in {html.escape(str(out_dir))}</h1>",
-        run_summary(read_manifest(out_dir)),
+        f"<h1>IMR decisions in {html.escape(title)}</h1>",
+        run_summary(manifest),
         f"<p>{len(docs)} letters ({n_ok} read, {n_err} failed), {n} decisions: "
         f"{n - k} upheld, {k} overturned ({k / n if n else 0:.1%}, 95% CI {low:.1%}&ndash;"
         f"{high:.1%}); {decisions['doc_id'][overturned].nunique()} letters hold the "

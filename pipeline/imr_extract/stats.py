@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when a function runs: `import imr_extract` stays light
+    import pandas as pd
 
 #: Groups with fewer decisions than this are shown greyed, with no bar drawn.
 MIN_DECISIONS = 10
@@ -45,6 +47,8 @@ def wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
 def letter_icc(outcomes: pd.Series, letters: pd.Series) -> float:
     """Intra-letter correlation of a 0/1 outcome (ANOVA estimator), clipped to [0, 1].
     0 when it cannot be estimated (fewer than two letters, or no variation)."""
+    import pandas as pd
+
     y = pd.Series(outcomes).astype(float).to_numpy()
     groups = pd.Series(y).groupby(pd.Series(letters).astype(str).to_numpy())
     sizes, sums = groups.size(), groups.sum()
@@ -75,6 +79,8 @@ def clustered_interval(
     overturned: pd.Series, letters: pd.Series, icc: float
 ) -> tuple[float, float, float]:
     """(low, high, deff): the clustered 95% interval of the share of `overturned` (booleans)."""
+    import pandas as pd
+
     overturned = pd.Series(overturned).astype(bool)
     n, k = len(overturned), int(overturned.sum())
     deff = design_effect(pd.Series(letters).astype(str).value_counts().tolist(), icc)
@@ -85,6 +91,8 @@ def clustered_interval(
 def _values(value) -> list[str]:
     """A cell as its list of values: a real list (Parquet list column), a `;`-joined string
     or a scalar; empty cells give []."""
+    import pandas as pd
+
     if isinstance(value, str):
         return [v for v in value.split(";") if v]
     if value is None:
@@ -99,6 +107,7 @@ def _values(value) -> list[str]:
 def explode_values(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """One row per value of a list column (real lists or `;`-joined strings); rows without a
     value are dropped."""
+
     out = frame.assign(**{column: [_values(v) for v in frame[column]]}).explode(column)
     return out[out[column].notna()]
 
@@ -117,6 +126,8 @@ def outcome_rates(
     grey out, never to draw as a bar). `frame` has one row per decision (or per decision and
     value, after `explode_values`) with `outcome` and the `cluster` column; `icc` defaults to
     the one of `frame` itself (pass the run's when `frame` is a subset or exploded)."""
+    import pandas as pd
+
     columns = ["n", "letters", "overturned", "rate", "low", "high", "deff", "small"]
     if frame.empty or by not in frame:
         return pd.DataFrame(columns=columns)
