@@ -16,7 +16,9 @@ from imr_extract.components.reasons import REASON_CODES
 from imr_extract.stats import (
     METHOD,
     MIN_DECISIONS,
+    body_part_groups,
     explode_values,
+    icd_category_groups,
     letter_icc,
     outcome_rates,
     wilson,
@@ -108,55 +110,6 @@ def count_table(frame: pd.DataFrame, row: str, column: str, title: str, order=No
 def explode(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """One row per value of a list column (`;`-joined strings or real lists)."""
     return explode_values(frame, column)
-
-
-def _code(value) -> str:
-    """A code cell as text: 42 for 42, 42.0 or "42"; "" for an empty cell."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def body_part_groups(decisions: pd.DataFrame) -> pd.DataFrame | None:
-    """Decisions labelled by their WCIO body part ("42 lower back area"), or None when the run
-    has no body part columns (runs before 0.4.0). Decisions without one are "(not coded)"."""
-    if "body_part_code" not in decisions:
-        return None
-    codes = decisions["body_part_code"].map(_code)
-    names = (
-        decisions["body_part"].map(_code)
-        if "body_part" in decisions
-        else pd.Series("", codes.index)
-    )
-    labels = [
-        f"{c} {n}".strip() if c or n else "(not coded)" for c, n in zip(codes, names, strict=True)
-    ]
-    return decisions.assign(body_part_group=labels)
-
-
-def icd_category_title(category: str) -> str:
-    """The ICD-10-CM title of a 3-character category when the code set package is installed."""
-    try:
-        import simple_icd_10_cm as icd
-    except ImportError:
-        return ""
-    try:
-        return icd.get_description(category) if icd.is_valid_item(category) else ""
-    except Exception:  # noqa: BLE001  a title is a nicety, never a reason to fail the report
-        return ""
-
-
-def icd_category_groups(decisions: pd.DataFrame) -> pd.DataFrame | None:
-    """Decisions labelled by the 3-character ICD-10-CM category of `primary_icd10cm` ("M54
-    Dorsalgia"), or None when the run has no such column. Uncoded decisions: "(not coded)"."""
-    if "primary_icd10cm" not in decisions:
-        return None
-    categories = decisions["primary_icd10cm"].map(_code).str.upper().str[:3]
-    titles = {c: icd_category_title(c) for c in set(categories) if c}
-    labels = [f"{c} {titles[c]}".strip() if c else "(not coded)" for c in categories]
-    return decisions.assign(icd10cm_category_group=labels)
 
 
 def read_manifest(out_dir: str | Path) -> dict:
