@@ -17,6 +17,7 @@ from imr_extract.stats import (
     METHOD,
     MIN_DECISIONS,
     body_part_groups,
+    clustered_interval,
     explode_values,
     icd_category_groups,
     letter_icc,
@@ -160,7 +161,7 @@ def render_report(tables: dict[str, pd.DataFrame], manifest: dict, title: str) -
     overturned = decisions["outcome"].astype(str) == "Overturned"
     k, n = int(overturned.sum()), len(decisions)
     icc = letter_icc(overturned, decisions["doc_id"]) if n else 0.0
-    low, high, _ = (0.0, 0.0, 1.0) if not n else _overall(decisions, overturned, icc)
+    low, high, _ = clustered_interval(overturned, decisions["doc_id"], icc) if n else (0, 0, 1)
     parts = [
         f"<h1>IMR decisions in {html.escape(title)}</h1>",
         run_summary(manifest),
@@ -244,12 +245,6 @@ def render_report(tables: dict[str, pd.DataFrame], manifest: dict, title: str) -
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>IMR run report'
         f"</title><style>{STYLE}</style></head><body>{body}</body></html>"
     )
-
-
-def _overall(decisions: pd.DataFrame, overturned: pd.Series, icc: float):
-    from imr_extract.stats import clustered_interval
-
-    return clustered_interval(overturned, decisions["doc_id"], icc)
 
 
 def write_report(out_dir: str | Path, path: str | Path | None = None) -> Path:
