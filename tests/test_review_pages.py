@@ -183,8 +183,10 @@ def test_report_names_the_run_and_explains_its_intervals(sample_run):
     assert html.count("tick: its 95% interval") == html.count("<th>95% CI</th>") > 3
     # the samples are 9 decisions: every group is under 10, greyed, and no bar is drawn
     assert '<div class="bar">' not in html and "<tr class=small>" in html
-    # this version's run has no body part or ICD columns: those sections are left out
-    assert "Outcomes by body part" not in html and "ICD-10-CM" not in html
+    # the body part and ICD sections are there exactly when the run has their columns
+    header = (sample_run / "decisions.csv").read_text().splitlines()[0].split(",")
+    assert ("Outcomes by body part (WCIO)" in html) == ("body_part_code" in header)
+    assert ("ICD-10-CM category" in html) == ("primary_icd10cm" in header)
 
 
 def synthetic_tables(n_letters: int = 14, per_letter: int = 3) -> dict[str, pd.DataFrame]:
