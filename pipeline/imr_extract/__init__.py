@@ -1,6 +1,15 @@
 """imr-extract: California IMR final determination letters in, research tables out."""
 
-from imr_extract.api import load, load_docs, load_run, pipe_documents, read_corpus, to_frames
+from imr_extract.api import (
+    load,
+    load_docs,
+    load_run,
+    pipe_documents,
+    read_corpus,
+    run_corpus,
+    to_frames,
+)
+from imr_extract.stats import outcome_rates
 
 __version__ = "0.3.0"
 
@@ -11,5 +20,7 @@ __all__ = [
     "load_run",
     "pipe_documents",
     "read_corpus",
+    "run_corpus",
+    "outcome_rates",
     "to_frames",
 ]

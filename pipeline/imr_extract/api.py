@@ -180,6 +180,16 @@ def to_frames(docs: Iterable[tuple[SourceDocument, Doc] | Doc]):
     return {name: frame(name, rows[name]) for name in TABLES}
 
 
+def run_corpus(inputs: Iterable[str | Path], out_dir: str | Path, **options) -> dict:
+    """Annotate every letter under `inputs` into the run folder `out_dir`, as `imr-extract run`
+    does (tables, manifest, journal), and return the run's manifest. `options` are the
+    command's: n_process, fmt ("csv", "parquet", "both"), resume, batch_size, model,
+    progress, excel_safe, backend. Read the tables back with `load_run(out_dir)`."""
+    from imr_extract.runner import run
+
+    return run(inputs, out_dir, **options).manifest
+
+
 DATE_COLUMNS = {
     "documents": [
         "date_assigned",

@@ -1,17 +1,22 @@
 """`imr-extract show LETTER`: one letter as an HTML page, the way an annotator checks work.
 
-Entities are coloured by label (displaCy); each decision is a box headed by its item and its
-Upheld/Overturned outcome. The page is self-contained (no script, no external file).
+Entities are coloured by label (displaCy's colours and markup); hovering one shows its label,
+normalised value, context flags and date role. Guideline citations are outlined. Each decision
+is a box headed by its item and its Upheld/Overturned outcome. Lines that the PDF wrapped are
+joined into paragraphs: the page is rendered from the letter's own text and offsets, a wrapped
+line break shown as a space, so every mark covers exactly its entity's characters. The page is
+self-contained (no script, no external file).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
-from spacy import displacy
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
+from imr_extract.components.citations import CITATIONS_KEY
 from imr_extract.components.decisions import DECISIONS_KEY
 from imr_extract.components.reasons import REASONS_KEY
 from imr_extract.rules import packaged_rules
@@ -52,20 +57,123 @@ section.decision.overturned h3 { background: #27ae60; }
        border-left: 4px solid #999; }
 .why mark { background: #fff3a8; padding: 0.05em 0.2em; }
 .why b { font-family: monospace; cursor: help; }
+table.summary td.outcome { color: white; font-weight: bold; }
+table.summary td.outcome.upheld { background: #c0392b; }
+table.summary td.outcome.overturned { background: #27ae60; }
+.entities { direction: ltr; }
+.entities mark { cursor: help; }
+.citation { outline: 2px dashed #8e44ad; outline-offset: 1px; background: #f5eefa; }
+.legend .citation { outline-offset: -2px; }
 """
 
+#: displaCy's entity markup (spacy.displacy.templates.TPL_ENT), with a hover title.
+MARK = (
+    '<mark class="entity" style="background: {bg}; padding: 0.45em 0.6em; margin: 0 0.25em; '
+    'line-height: 1; border-radius: 0.35em;" title="{title}">{text}<span style="font-size: '
+    "0.8em; font-weight: bold; line-height: 1; border-radius: 0.35em; vertical-align: middle; "
+    'margin-left: 0.5rem">{label}</span></mark>'
+)
+CONTEXT_FLAGS = ("negated", "historical", "hypothetical", "uncertain", "family")
+#: A line that starts a new paragraph even after a full line: a heading in capitals, or a
+#: field label ("Decision rationale:", "MAXIMUS guideline:").
+NEW_PARAGRAPH = re.compile(r"[^a-z]*[A-Z]{2}[^a-z]*|[A-Z][A-Za-z]*(?: [A-Za-z]+){0,3}:.*")
+#: A line at least this share of the letter's usual line width was wrapped by the PDF.
+WRAPPED_SHARE = 0.75
 
-def _render(doc: Doc, start: int, end: int) -> str:
-    """displaCy's entity markup of doc.text[start:end] (labels only, no lexicon keys)."""
-    ents = [
-        {"start": e.start_char - start, "end": e.end_char - start, "label": e.label_}
-        for e in doc.ents
-        if start <= e.start_char and e.end_char <= end
-    ]
-    data = {"text": doc.text[start:end], "ents": ents, "title": None}
-    return displacy.render(
-        data, style="ent", manual=True, options={"colors": COLORS}, page=False, jupyter=False
-    )
+
+def wrapped_line_breaks(text: str) -> set[int]:
+    """Offsets of the newlines in `text` that only wrap a paragraph (the PDF's line width ran
+    out): the line before is nearly full and the next one does not start a heading or a
+    field. A pure function of the text, so it applies to any slice by its offsets."""
+    lines, starts, pos = text.split("\n"), [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    if len(lengths) < 3:
+        return set()
+    width = lengths[min(len(lengths) - 1, int(0.9 * len(lengths)))]
+    if width < 40:
+        return set()
+    wrapped = set()
+    for i in range(len(lines) - 1):
+        line, following = lines[i].rstrip(), lines[i + 1].strip()
+        if (
+            following
+            and len(line) >= WRAPPED_SHARE * width
+            and not NEW_PARAGRAPH.fullmatch(following)
+        ):
+            wrapped.add(starts[i] + len(lines[i]))
+    return wrapped
+
+
+def entity_title(ent: Span) -> str:
+    """What hovering an entity says: label, normalised value, context flags, date role."""
+    parts = [ent.label_]
+    if ent._.imr_normalized not in (None, ""):
+        parts.append(f"normalised: {ent._.imr_normalized}")
+    flags = [flag for flag in CONTEXT_FLAGS if getattr(ent._, f"imr_{flag}")]
+    if ent._.imr_medication_status:
+        flags.append(ent._.imr_medication_status)
+    if ent._.imr_qualifier:
+        flags.append(ent._.imr_qualifier)
+    parts.append(f"context: {', '.join(flags) if flags else 'none'}")
+    if ent.label_ == "DATE":
+        parts.append(f"date role: {ent._.imr_role or 'none'}")
+    return " | ".join(parts)
+
+
+def citation_title(span: Span) -> str:
+    fields = span._.imr_citation or {}
+    words = [fields.get("source"), fields.get("guideline"), fields.get("guideline_section")]
+    return "citation: " + " | ".join(str(w) for w in words if w)
+
+
+def _render(doc: Doc, start: int, end: int, wrapped: set[int] | None = None) -> str:
+    """doc.text[start:end] with its entities marked the way displaCy marks them (plus a hover
+    title) and its citations outlined. Newlines in `wrapped` render as spaces, the others as
+    line breaks; characters are never added or dropped, so marks sit on the entity offsets."""
+    wrapped = wrapped_line_breaks(doc.text) if wrapped is None else wrapped
+    ents = [e for e in doc.ents if start <= e.start_char and e.end_char <= end]
+    cites = []
+    for c in sorted(doc.spans.get(CITATIONS_KEY, []), key=lambda c: c.start_char):
+        c_start, c_end = max(c.start_char, start), min(c.end_char, end)
+        if c_start >= c_end:
+            continue
+        for e in ents:  # a citation edge inside an entity moves out to the entity's edge
+            if e.start_char < c_start < e.end_char:
+                c_start = e.start_char
+            if e.start_char < c_end < e.end_char:
+                c_end = e.end_char
+        if cites and c_start <= cites[-1][1]:
+            cites[-1] = (cites[-1][0], max(cites[-1][1], c_end), cites[-1][2])
+        else:
+            cites.append((c_start, c_end, citation_title(c)))
+    opens: dict[int, list[str]] = {}
+    closes: dict[int, list[str]] = {}
+    for c_start, c_end, title in cites:
+        opens.setdefault(c_start, []).append(
+            f'<span class="citation" title="{html.escape(title)}">'
+        )
+        closes.setdefault(c_end, []).insert(0, "</span>")
+    for e in ents:
+        head, _, tail = MARK.partition("{text}")
+        opens.setdefault(e.start_char, []).append(
+            head.format(bg=COLORS.get(e.label_, "#ddd"), title=html.escape(entity_title(e)))
+        )
+        closes.setdefault(e.end_char, []).insert(0, tail.format(label=html.escape(e.label_)))
+    out = []
+    for i in range(start, end + 1):
+        out.extend(closes.get(i, []))  # an entity closes before the citation around it
+        if i == end:
+            break
+        out.extend(opens.get(i, []))  # a citation opens before the entity inside it
+        char = doc.text[i]
+        if char == "\n":
+            out.append(" " if i in wrapped else "<br>")
+        else:
+            out.append(html.escape(char))
+    return f'<div class="entities" style="line-height: 2.5">{"".join(out)}</div>'
 
 
 def _reasons(doc: Doc, index: int) -> str:
@@ -86,24 +194,28 @@ def render_letter(doc: Doc, title: str) -> str:
     decisions = list(doc.spans.get(DECISIONS_KEY, []))
     rows = "".join(
         f"<tr><td>{d._.imr_decision_index}</td><td>{html.escape(d._.imr_item or '')}</td>"
-        f"<td>{d._.imr_outcome}</td><td>{'partial' if d._.imr_partial else ''}</td></tr>"
+        f'<td class="outcome {(d._.imr_outcome or "").lower()}">{d._.imr_outcome}</td>'
+        f"<td>{'partial' if d._.imr_partial else ''}</td></tr>"
         for d in decisions
     )
     legend = "".join(f'<span style="background:{c}">{label}</span>' for label, c in COLORS.items())
+    legend += '<span class="citation">guideline citation</span> (hover a mark for its details)'
+    wrapped = wrapped_line_breaks(doc.text)
     parts = [f"<h1>{html.escape(title)}</h1>", f'<p class="legend">{legend}</p>']
     parts.append(
-        '<table class="summary"><tr><th>#</th><th>item</th><th>outcome</th><th></th></tr>'
+        '<table class="summary"><tr><th>#</th><th>item</th><th>outcome</th><th>partial</th></tr>'
         f"{rows}</table>"
     )
     start = decisions[0].start_char if decisions else len(doc.text)
-    parts.append("<h2>Letter</h2>" + _render(doc, 0, start))
+    parts.append("<h2>Letter</h2>" + _render(doc, 0, start, wrapped))
     for i, d in enumerate(decisions):
         end = decisions[i + 1].start_char if i + 1 < len(decisions) else len(doc.text)
         outcome = (d._.imr_outcome or "").lower()
         parts.append(
             f'<section class="decision {outcome}"><h3>Decision {d._.imr_decision_index}: '
             f"{html.escape(d._.imr_item or '')} &mdash; {d._.imr_outcome}</h3>"
-            f"{_reasons(doc, d._.imr_decision_index)}{_render(doc, d.start_char, end)}</section>"
+            f"{_reasons(doc, d._.imr_decision_index)}"
+            f"{_render(doc, d.start_char, end, wrapped)}</section>"
         )
     body = "\n".join(parts)
     return (
