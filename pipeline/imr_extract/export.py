@@ -9,6 +9,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from imr_extract import covariates
 from imr_extract.components.citations import CITATIONS_KEY
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.header import HEADER_FIELDS
@@ -41,6 +42,15 @@ DOCUMENT_COLUMNS = [
     "qa_flags",
     "text_file",
     "layout",
+    "days_injury_to_ur",
+    "days_ur_to_application",
+    "days_application_to_decision",
+    "date_of_injury_source",
+    "reviewer_key",
+    "pain_max",
+    "pain_latest",
+    "pain_with_medication",
+    "pain_without_medication",
 ]
 
 DECISION_PART_COLUMNS = ["claims_administrator_guideline", "maximus_guideline", "rationale"]
@@ -148,8 +158,19 @@ INTEGER_COLUMNS = {
     "related_entity_id",
     "refills",
     "depends_on_decision_index",
+    "days_injury_to_ur",
+    "days_ur_to_application",
+    "days_application_to_decision",
 }
-FLOAT_COLUMNS = {"quantity", "mme_per_day", "mme_factor"}
+FLOAT_COLUMNS = {
+    "quantity",
+    "mme_per_day",
+    "mme_factor",
+    "pain_max",
+    "pain_latest",
+    "pain_with_medication",
+    "pain_without_medication",
+}
 BOOLEAN_COLUMNS = {
     "partial",
     "known_title",
@@ -303,6 +324,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         )
     if error:  # a letter that cannot be used is one documents row and nothing else
         decision_rows, citation_rows, entity_rows, reason_rows = [], [], [], []
+    doc_row.update(letter_covariates(doc_row, entity_rows))
     return {
         "documents": [doc_row],
         "decisions": decision_rows,
@@ -310,6 +332,20 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "entities": entity_rows,
         "reasons": reason_rows,
     }
+
+
+def letter_covariates(doc_row: dict[str, Any], entity_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """documents.csv's covariates (see `covariates`): the injury date from the case summary
+    where the header has none, the days between dates, reviewer_key and pain per letter."""
+    values = covariates.injury_date(doc_row, entity_rows)
+    values.update(covariates.intervals({**doc_row, **values}))
+    # the board of reviewer_key: the one line to point at a canonical board column
+    board = covariates.board_text(doc_row["reviewer_specialties"].split(";"))
+    values["reviewer_key"] = covariates.reviewer_key(
+        board, doc_row["reviewer_license_states"].split(";")
+    )
+    values.update(covariates.letter_pain(entity_rows))
+    return values
 
 
 def reason_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
