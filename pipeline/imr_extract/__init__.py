@@ -1,11 +1,13 @@
 """imr-extract: California IMR final determination letters in, research tables out."""
 
 from imr_extract.api import load, load_docs, load_run, pipe_documents, read_corpus, to_frames
+from imr_extract.columns import explode
 
 __version__ = "0.3.0"
 
 __all__ = [
     "__version__",
+    "explode",
     "load",
     "load_docs",
     "load_run",

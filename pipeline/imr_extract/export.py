@@ -223,6 +223,12 @@ def join_list(values: list[str] | None) -> str:
     return ";".join(values or [])
 
 
+def join_items(texts: list[str] | None) -> str:
+    """A list of free-text items (warnings) joined like any list column; a `;` inside an item
+    becomes `,`, so the list splits back into the same items."""
+    return join_list([t.replace(";", ",") for t in texts or []])
+
+
 def letter_error(doc: Doc) -> str:
     """Why an annotated text is not a usable letter, or '' when it is. A text that names
     Independent Medical Review and MAXIMUS but has no known layout is an IMR letter we cannot
@@ -252,7 +258,7 @@ def error_rows(source: SourceDocument, error: str) -> dict[str, list[dict[str, A
         path=source.path,
         status="error",
         error=error,
-        warnings=join_list(source.warnings),
+        warnings=join_items(source.warnings),
         sha1=source.sha1,
         n_pages=source.n_pages,
         n_decisions=0,
@@ -281,7 +287,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "n_upheld": sum(1 for d in decisions if d._.imr_outcome == "Upheld"),
         "n_overturned": sum(1 for d in decisions if d._.imr_outcome == "Overturned"),
         "n_words": len(source.text.split()) if source.text else len(doc.text.split()),
-        "warnings": join_list(source.warnings + (doc._.imr_warnings or [])),
+        "warnings": join_items(source.warnings + (doc._.imr_warnings or [])),
         "sha1": source.sha1,
         "n_pages": source.n_pages,
         "n_chars": len(source.text) if source.text else len(doc.text),
