@@ -379,3 +379,18 @@ def test_an_old_run_without_a_datapackage_still_loads(runs, tmp_path):
     (old / "manifest.json").write_text(json.dumps(manifest))
     (old / "datapackage.json").unlink()
     assert len(imr_extract.load_run(old)["documents"]) == 3
+
+
+def test_pain_and_summary_injury_date_against_the_dev_gold(corpus):
+    """documents.csv's pain per letter and summary injury date agree with the same rules run
+    on the gold entities (annotations/entities.jsonl, dev split; `make eval` prints them)."""
+    from imr_extract.evaluate_entities import evaluate_entities
+
+    _, checks = evaluate_entities(
+        ROOT / "annotations" / "entities.jsonl", corpus, ROOT / "annotations" / "decisions.jsonl"
+    )
+    rate = {name: sum(v) / len(v) for name, v in checks["dev"].items() if v}
+    assert rate["pain_max (letter)"] >= 0.9
+    assert rate["pain_latest (letter)"] >= 0.95
+    assert rate["injury date from summary (letter)"] == 1.0
+    assert len(checks["dev"]["pain_max (letter)"]) >= 35

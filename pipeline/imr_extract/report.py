@@ -86,10 +86,11 @@ def count_table(frame: pd.DataFrame, row: str, column: str, title: str, order=No
 
 
 def explode(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    out = frame.copy()
-    out[column] = out[column].astype("string").fillna("").str.split(";")
-    out = out.explode(column)
-    return out[out[column].astype(bool)]
+    """One row per element of a list column; rows with an empty list are left out."""
+    from imr_extract.columns import explode as one_row_each
+
+    out = one_row_each(frame, column)
+    return out[out[column].notna() & (out[column] != "")]
 
 
 def build_report(out_dir: str | Path) -> str:
