@@ -394,3 +394,12 @@ def test_pain_and_summary_injury_date_against_the_dev_gold(corpus):
     assert rate["pain_latest (letter)"] >= 0.95
     assert rate["injury date from summary (letter)"] == 1.0
     assert len(checks["dev"]["pain_max (letter)"]) >= 35
+
+
+def test_frictionless_validates_the_csv_resources(runs):
+    """Where frictionless-py is installed (it is no dependency), the CSV tables of a run are
+    valid against their datapackage.json: types, list columns, enums, missing values."""
+    frictionless = pytest.importorskip("frictionless")
+    package = frictionless.Package(str(runs / "csv" / "datapackage.json"))
+    report = frictionless.validate(package)
+    assert report.valid, report.flatten(["resourceName", "fieldName", "note"])[:5]
