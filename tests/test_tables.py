@@ -307,6 +307,15 @@ def test_load_run_and_to_frames_give_the_same_tables(runs, nlp):
     assert from_parquet["documents"].days_injury_to_ur.dtype == "Int64"
 
 
+def test_a_table_without_a_list_column_loads_it_as_empty_lists():
+    df = pd.DataFrame({"doc_id": ["a"], "status": ["ok"]})  # e.g. a run of an older version
+    out = columns.loaded("documents", df)
+    assert list(out.columns) == TABLES["documents"]
+    assert out.warnings.tolist() == [[]]
+    assert str(out.warnings.dtype) == "list<item: string>[pyarrow]"
+    assert pd.isna(out.pain_max.iloc[0])
+
+
 def test_explode_gives_one_row_per_element(runs):
     decisions = imr_extract.load_run(runs / "parquet")["decisions"]
     long = imr_extract.explode(decisions, "ingredients")

@@ -183,11 +183,11 @@ def loaded(name: str, df):
 
     from imr_extract.export import typed
 
-    lists = [c for c in list_columns(name) if c in df.columns]
-    kept = {c: df[c] for c in lists}
-    out = typed(name, df.drop(columns=lists))
+    lists = list_columns(name)
+    kept = {c: df[c].reset_index(drop=True) for c in lists if c in df.columns}
+    out = typed(name, df.drop(columns=list(kept)))  # a column it lacks comes back missing
     for col in lists:
-        out[col] = as_lists(kept[col].reset_index(drop=True).set_axis(out.index))
+        out[col] = as_lists(kept[col].set_axis(out.index) if col in kept else out[col])
     for col in out.columns:  # empty text is missing, as a CSV reads it back
         if col not in lists and out[col].dtype == "string":
             out[col] = out[col].mask(out[col] == "")
