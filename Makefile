@@ -8,7 +8,7 @@ MODEL := models/imr_pipeline
 OUT ?= out/samples
 CHAOS ?=
 
-.PHONY: install model run test eval bench chaos lint clean
+.PHONY: install model run test eval bench chaos lint readme clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,10 @@ bench: install
 
 chaos: install
 	$(BIN)/python tests/chaos_soak.py --corpus $(CORPUS) $(CHAOS)
+
+# the README's column tables, from pipeline/imr_extract/resources/columns.csv (a test checks them)
+readme: install
+	$(BIN)/python -c 'import sys; from imr_extract.columns import main; sys.exit(main(["README.md"]))'
 
 lint: install
 	$(BIN)/ruff check pipeline tests

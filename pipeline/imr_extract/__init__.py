@@ -9,12 +9,14 @@ from imr_extract.api import (
     run_corpus,
     to_frames,
 )
+from imr_extract.columns import explode
 from imr_extract.stats import outcome_rates
 
 __version__ = "0.3.0"
 
 __all__ = [
     "__version__",
+    "explode",
     "load",
     "load_docs",
     "load_run",

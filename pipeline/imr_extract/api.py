@@ -166,8 +166,11 @@ def pipe_documents(
 
 
 def to_frames(docs: Iterable[tuple[SourceDocument, Doc] | Doc]):
-    """pandas DataFrames with exactly the CSV columns, one per table: documents, decisions,
-    citations, entities and reasons."""
+    """pandas DataFrames with exactly the CSV columns, one per table: {"documents",
+    "decisions", "citations", "entities", "reasons"}, typed as `load_run` types them (the same
+    dtypes: dates as datetimes, Int64, Float64, booleans, categories for the closed sets of
+    resources/columns.csv, Arrow lists for its list columns)."""
+    from imr_extract.columns import loaded
     from imr_extract.export import TABLES, doc_rows, frame
 
     rows: dict[str, list] = {name: [] for name in TABLES}
@@ -177,7 +180,7 @@ def to_frames(docs: Iterable[tuple[SourceDocument, Doc] | Doc]):
             source = SourceDocument(doc_id=str(doc.user_data.get("doc_id", "")), path="")
         for name, table_rows in doc_rows(doc, source).items():
             rows[name].extend(table_rows)
-    return {name: frame(name, rows[name]) for name in TABLES}
+    return {name: loaded(name, frame(name, rows[name])) for name in TABLES}
 
 
 def run_corpus(inputs: Iterable[str | Path], out_dir: str | Path, **options) -> dict:
@@ -190,49 +193,25 @@ def run_corpus(inputs: Iterable[str | Path], out_dir: str | Path, **options) -> 
     return run(inputs, out_dir, **options).manifest
 
 
-DATE_COLUMNS = {
-    "documents": [
-        "date_assigned",
-        "decision_date",
-        "date_of_injury",
-        "ur_denial_date",
-        "application_received",
-    ],
-}
-CATEGORY_COLUMNS = {
-    "status",
-    "layout",
-    "priority",
-    "patient_sex",
-    "outcome",
-    "item_type",
-    "source",
-    "guideline_family",
-    "label",
-    "section",
-    "decision_part",
-    "role",
-    "qualifier",
-    "medication_status",
-}
-
-
 def load_run(out_dir: str | Path) -> dict:
     """A finished run's tables as typed DataFrames: {"documents", "decisions", "citations",
-    "entities", "reasons"}; dates as datetimes, booleans, whole numbers as Int64, categories for
-    outcome, label and the other small vocabularies. Reads Parquet when the run wrote it.
+    "entities", "reasons"}; dates as datetimes, booleans, whole numbers as Int64, numbers as
+    Float64, categories for the columns with a closed set of values in resources/columns.csv
+    (outcome, label, ...), and its `;`-joined list columns as Arrow lists (`explode` gives one
+    row per element). Reads Parquet when the run wrote it; the dtypes are the same either way.
     Only the tables its manifest names, checked against it: a run that is unfinished, or was
     stopped while publishing, raises `RunNotFinishedError` instead of mixing two runs."""
     import pandas as pd
 
-    from imr_extract.export import TABLES, column_dtype, typed
+    from imr_extract.columns import loaded, read_parquet
+    from imr_extract.export import TABLES, column_dtype
     from imr_extract.store import finished_tables
 
     files = finished_tables(out_dir)
     frames = {}
     for name in TABLES:
         if f"{name}.parquet" in files:
-            df = pd.read_parquet(files[f"{name}.parquet"])
+            df = read_parquet(files[f"{name}.parquet"])
         else:
             df = pd.read_csv(files[f"{name}.csv"], dtype=str, keep_default_na=False, na_values=[""])
             for col in df.columns:
@@ -240,12 +219,7 @@ def load_run(out_dir: str | Path) -> dict:
                     df[col] = df[col].map(
                         {"True": True, "False": False, "true": True, "false": False}
                     )
-        df = typed(name, df)
-        for col in DATE_COLUMNS.get(name, []):
-            df[col] = pd.to_datetime(df[col], errors="coerce")
-        for col in CATEGORY_COLUMNS.intersection(df.columns):
-            df[col] = df[col].astype("category")
-        frames[name] = df
+        frames[name] = loaded(name, df)
     return frames
 
 

@@ -103,6 +103,32 @@ def score_letter(gold: dict, predicted: list[dict], text: str, decision_starts: 
     return counts, checks
 
 
+def _in_section(bodies: dict[str, list[int]], start: int) -> str | None:
+    return next((name for name, (s, e) in bodies.items() if s <= start < e), None)
+
+
+def score_letter_covariates(gold: dict, doc_row: dict, doc) -> dict[str, bool]:
+    """documents.csv's pain per letter and summary injury date against the same rules run on
+    the gold entities (placed in the letter's sections), for letters where either side has a
+    value: a check of the entities that feed them, not of the rules themselves."""
+    from imr_extract import covariates
+
+    bodies = doc._.imr_section_bodies or {}
+    ents = [
+        {**g, "start_char": g["start"], "section": _in_section(bodies, g["start"])}
+        for g in gold["entities"]
+    ]
+    results = {}
+    for col, value in covariates.letter_pain(ents).items():
+        if value is not None or doc_row[col] is not None:
+            results[f"{col} (letter)"] = value == doc_row[col]
+    if doc_row.get("date_of_injury_source") != "header":
+        gold_date = covariates.summary_injury_date(ents)
+        if gold_date or doc_row.get("date_of_injury"):
+            results["injury date from summary (letter)"] = gold_date == doc_row["date_of_injury"]
+    return results
+
+
 MAX_BYTES = 10 * 1024 * 1024
 
 # the drug lexicons compared by `make eval`: what each brings to MEDICATION
@@ -123,9 +149,12 @@ def evaluate_entities(gold_path, corpus, decisions_path, model=None, nlp=None):
     counts = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     checks = defaultdict(lambda: defaultdict(list))
     for gold in read_jsonl(gold_path):
-        rows, text, _ = process_file(Path(corpus) / gold["source"])
+        rows, text, _, doc = process_file(Path(corpus) / gold["source"], keep_doc=True)
         starts = gold_decision_starts(text, decisions.get(gold["doc_id"], []))
         c, k = score_letter(gold, rows["entities"], text, starts)
+        if doc is not None:
+            for name, outcome in score_letter_covariates(gold, rows["documents"][0], doc).items():
+                k[name].append(outcome)
         for split in (gold["split"], "all"):
             for label, values in c.items():
                 for key, n in values.items():

@@ -9,6 +9,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from imr_extract import covariates
 from imr_extract.components.citations import CITATIONS_KEY
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.header import HEADER_FIELDS
@@ -45,6 +46,15 @@ DOCUMENT_COLUMNS = [
     "layout",
     "reviewer_board",
     "reviewer_subspecialty",
+    "days_injury_to_ur",
+    "days_ur_to_application",
+    "days_application_to_decision",
+    "date_of_injury_source",
+    "reviewer_key",
+    "pain_max",
+    "pain_latest",
+    "pain_with_medication",
+    "pain_without_medication",
 ]
 
 DECISION_PART_COLUMNS = ["claims_administrator_guideline", "maximus_guideline", "rationale"]
@@ -168,8 +178,20 @@ INTEGER_COLUMNS = {
     "refills",
     "depends_on_decision_index",
     *AMOUNT_COLUMNS,
+    "days_injury_to_ur",
+    "days_ur_to_application",
+    "days_application_to_decision",
 }
-FLOAT_COLUMNS = {"quantity", "mme_per_day", "mme_factor", "doses_per_day"}
+FLOAT_COLUMNS = {
+    "quantity",
+    "mme_per_day",
+    "mme_factor",
+    "doses_per_day",
+    "pain_max",
+    "pain_latest",
+    "pain_with_medication",
+    "pain_without_medication",
+}
 BOOLEAN_COLUMNS = {
     "same_guideline_as_claims_administrator",
     "partial",
@@ -223,6 +245,12 @@ def join_list(values: list[str] | None) -> str:
     return ";".join(values or [])
 
 
+def join_items(texts: list[str] | None) -> str:
+    """A list of free-text items (warnings) joined like any list column; a `;` inside an item
+    becomes `,`, so the list splits back into the same items."""
+    return join_list([t.replace(";", ",") for t in texts or []])
+
+
 def letter_error(doc: Doc) -> str:
     """Why an annotated text is not a usable letter, or '' when it is. A text that names
     Independent Medical Review and MAXIMUS but has no known layout is an IMR letter we cannot
@@ -252,7 +280,7 @@ def error_rows(source: SourceDocument, error: str) -> dict[str, list[dict[str, A
         path=source.path,
         status="error",
         error=error,
-        warnings=join_list(source.warnings),
+        warnings=join_items(source.warnings),
         sha1=source.sha1,
         n_pages=source.n_pages,
         n_decisions=0,
@@ -281,7 +309,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "n_upheld": sum(1 for d in decisions if d._.imr_outcome == "Upheld"),
         "n_overturned": sum(1 for d in decisions if d._.imr_outcome == "Overturned"),
         "n_words": len(source.text.split()) if source.text else len(doc.text.split()),
-        "warnings": join_list(source.warnings + (doc._.imr_warnings or [])),
+        "warnings": join_items(source.warnings + (doc._.imr_warnings or [])),
         "sha1": source.sha1,
         "n_pages": source.n_pages,
         "n_chars": len(source.text) if source.text else len(doc.text),
@@ -330,6 +358,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         )
     if error:  # a letter that cannot be used is one documents row and nothing else
         decision_rows, citation_rows, entity_rows, reason_rows = [], [], [], []
+    doc_row.update(letter_covariates(doc_row, entity_rows))
     return {
         "documents": [doc_row],
         "decisions": decision_rows,
@@ -337,6 +366,20 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "entities": entity_rows,
         "reasons": reason_rows,
     }
+
+
+def letter_covariates(doc_row: dict[str, Any], entity_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """documents.csv's covariates (see `covariates`): the injury date from the case summary
+    where the header has none, the days between dates, reviewer_key and pain per letter."""
+    values = covariates.injury_date(doc_row, entity_rows)
+    values.update(covariates.intervals({**doc_row, **values}))
+    # the canonical board, so "Family Practice" and "Family Medicine" share a key
+    board = covariates.board_text((doc_row["reviewer_board"] or "").split(";"))
+    values["reviewer_key"] = covariates.reviewer_key(
+        board, doc_row["reviewer_license_states"].split(";")
+    )
+    values.update(covariates.letter_pain(entity_rows))
+    return values
 
 
 def reason_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:

@@ -23,8 +23,8 @@ from imr_extract.rules import packaged_rules
 SUFFIXES = (".txt", ".pdf")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # a real letter is under 200 kB; 10 MB is far past any
 
-DOC_ID_WARNING = "file name is not valid UTF-8; doc_id uses U+FFFD for the undecodable bytes"
-PATH_WARNING = "folder name is not valid UTF-8; path uses U+FFFD for the undecodable bytes"
+DOC_ID_WARNING = "file name is not valid UTF-8: doc_id uses U+FFFD for the undecodable bytes"
+PATH_WARNING = "folder name is not valid UTF-8: path uses U+FFFD for the undecodable bytes"
 EXCLUDED = "inside an excluded folder (the output)"
 
 # UTF-32 first: the UTF-32-LE mark (FF FE 00 00) begins with the UTF-16-LE one (FF FE).
@@ -279,7 +279,7 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
             return data[len(mark) :].decode(codec), [warning]
         except UnicodeDecodeError:
             text = data[len(mark) :].decode(codec, "replace")
-            return text, [f"{warning}; undecodable bytes replaced by U+FFFD"]
+            return text, [f"{warning}, undecodable bytes replaced by U+FFFD"]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:

@@ -30,6 +30,8 @@ from typing import Any
 
 from imr_extract.export import TABLES, frame, typed
 
+DATAPACKAGE = "datapackage.json"
+
 JOURNAL = "journal.jsonl"
 MANIFEST = "manifest.json"
 LOCK = ".imr-extract.lock"
@@ -233,10 +235,13 @@ class RunStore:
             yield typed(table, selected.reset_index(drop=True))
 
     def merge(self, entries: list[dict], fmt: str, excel_safe: bool = False) -> Merged:
-        """Write the final tables of `entries` (in that order) under temporary names; each
-        part is read once, whichever formats it goes to."""
-        import pyarrow as pa
+        """Write the final tables of `entries` (in that order) under temporary names, and the
+        `datapackage.json` that describes them; each part is read once, whichever formats it
+        goes to. Parquet tables hold list columns as Arrow lists, the CSVs as `;` strings."""
         import pyarrow.parquet as pq
+
+        from imr_extract import __version__
+        from imr_extract.columns import arrow_schema, arrow_table, datapackage_json
 
         merged = Merged()
         try:
@@ -248,9 +253,9 @@ class RunStore:
                     empty.to_csv(csv_tmp, index=False)
                 if fmt in ("parquet", "both"):
                     parquet_tmp = merged.temps[f"{table}.parquet"] = new_temp(self.out_dir)
-                    schema = pa.Schema.from_pandas(empty, preserve_index=False)
+                    schema = arrow_schema(table)
                     parquet = pq.ParquetWriter(parquet_tmp, schema)
-                    parquet.write_table(pa.Table.from_pandas(empty, schema=schema))
+                    parquet.write_table(arrow_table(table, empty).cast(schema))
                 merged.rows[table] = 0
                 try:
                     for df in self._ordered_rows(table, entries):
@@ -260,15 +265,16 @@ class RunStore:
                             out = excel_safe_frame(df) if excel_safe else df
                             out.to_csv(csv_tmp, mode="a", header=False, index=False)
                         if parquet is not None:
-                            parquet.write_table(
-                                pa.Table.from_pandas(df, schema=schema, preserve_index=False)
-                            )
+                            parquet.write_table(arrow_table(table, df).cast(schema))
                 finally:
                     if parquet is not None:
                         parquet.close()
                 for name in (f"{table}.csv", f"{table}.parquet"):
                     if name in merged.temps:
                         _fsync(merged.temps[name])
+            package = merged.temps[DATAPACKAGE] = new_temp(self.out_dir)
+            package.write_text(datapackage_json(list(merged.temps), __version__), encoding="utf-8")
+            _fsync(package)
         except BaseException:
             merged.discard()
             raise
