@@ -62,7 +62,7 @@ def test_documents_rows_keep_specialties_as_written_and_add_board(nlp):
     )
     doc = nlp(text)
     row = doc_rows(doc, SourceDocument(doc_id="x", path="x", text=text))["documents"][0]
-    assert DOCUMENT_COLUMNS[-2:] == ["reviewer_board", "reviewer_subspecialty"]
+    assert {"reviewer_board", "reviewer_subspecialty"} <= set(DOCUMENT_COLUMNS)
     assert row["reviewer_specialties"] == "Family Practice;Occupational Medicine"
     assert (row["reviewer_board"], row["reviewer_subspecialty"]) == (
         "Family Medicine",
