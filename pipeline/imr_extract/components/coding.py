@@ -8,6 +8,7 @@ pipeline is built and saved beside the rules (icd10cm_titles.tsv): loading the p
 never imports the package, and coding is dictionary lookups.
 """
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,17 @@ from imr_extract.normalize.text import squash
 
 TITLES_FILE = "icd10cm_titles.tsv"
 SUMMARY_SECTION = "clinical_case_summary"
-BLOCK_PARTS = {"item", "rationale", None}  # guideline lines name guidelines, not diagnoses
+BLOCK_PARTS = {"item", "rationale", None}
+# an item that serves a surgery takes the surgery's part ("Associated surgical service: Arc
+# sling", "Pre-operative EKG"): annotations/README.md, items guide
+SERVICE = re.compile(
+    r"associated surgical service|\bpre-?\s?op(?:erative)?\b|\bpost-?\s?op(?:erative)?\b"
+    r"|\bassist(?:ant)?\b",
+    re.IGNORECASE,
+)
+# a device named after a part is not the part treated ("knee scooter", "hip pad")
+DEVICE = re.compile(r"\b(?:scooter|pads?|wraps?|stockings?)\b", re.IGNORECASE)
+ORGANS = {"48", "49"}  # a rationale's kidney or heart is a drug's risk, not what it treats
 RULE_FILES = {
     "wcio": "wcio_body_parts.csv",
     "term": "body_part_terms.csv",
@@ -102,15 +113,22 @@ class ClinicalCoder(RuleComponent):
     def __call__(self, doc: Doc) -> Doc:
         coder = self.coder
         coded: list[tuple[Any, dict[str, Any]]] = []
+        sentences = doc.has_annotation("SENT_START")
         for ent in doc.ents:
             if ent.label_ != "DIAGNOSIS":
                 continue
-            values = coder.code(ent.text)
+            values = coder.code(ent.text, context=ent.sent.text if sentences else None)
             set_values(ent, values)
             coded.append((ent, values))
         links: dict[int, list[int]] = {}
-        for decision in doc.spans.get(DECISIONS_KEY, []):
-            code_decision(coder, decision, coded, links)
+        decisions = list(doc.spans.get(DECISIONS_KEY, []))
+        surgery = None  # the part of the first decision that names one: what services serve
+        for decision in sorted(decisions, key=lambda d: bool(SERVICE.search(d._.imr_item or ""))):
+            serves = surgery if SERVICE.search(decision._.imr_item or "") else None
+            code_decision(coder, decision, coded, links, serves)
+            if surgery is None and decision._.imr_body_part_source == "item":
+                if _physical([decision._.imr_body_part_code]):
+                    surgery = decision
         for i, (ent, _) in enumerate(coded):
             if i in links:
                 ent._.imr_decision_indexes = links[i]
@@ -164,11 +182,24 @@ def _physical(codes: list[str]) -> list[str]:
     return [c for c in codes if c and c not in (UNCLASSIFIED, MENTAL, SYSTEMIC)]
 
 
-def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]]) -> None:
+def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], serves=None) -> None:
     """Body part of the item, else of the rationale's diagnoses, else of the summary's; the
-    diagnoses of its block plus the summary diagnoses of the same part; the primary code."""
+    diagnoses of its block plus the summary diagnoses of the same part; the primary code.
+    An item that `serves` a surgery (another decision) takes its part unless it names it."""
     index = decision._.imr_decision_index
     item = coder.code(decision._.imr_item or "", default_part="")
+    if DEVICE.search(decision._.imr_item or ""):
+        item = {**item, "body_part_code": "", "parts": []}
+    if serves is not None and not item["body_part_code"]:
+        x = serves._
+        item = {
+            "body_part_code": x.imr_body_part_code,
+            "body_part": x.imr_body_part,
+            "laterality": x.imr_laterality or "",
+            "spinal_levels": x.imr_spinal_levels or [],
+            "parts": [x.imr_body_part_code],
+            "served": True,
+        }
     present = [
         (i, ent, v)
         for i, (ent, v) in enumerate(coded)
@@ -186,11 +217,11 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]]) ->
         if t[1]._.imr_section == SUMMARY_SECTION and t[1]._.imr_decision_index is None
     ]
     values = dict(item)
-    source = "item" if item["body_part_code"] else None
+    source = ("rationale" if item.get("served") else "item") if item["body_part_code"] else None
     parts = item["parts"]
     if not source:
         for name, group in (("rationale", rationale), ("summary", summary)):
-            chosen = _group_part(coder, group)
+            chosen = _group_part(coder, group, name == "rationale")
             if chosen:
                 values, parts = chosen
                 source = name
@@ -204,6 +235,10 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]]) ->
         return bool(keys & {LINK_KEY.get(p, p) for p in v["parts"]})
 
     linked = [t for t in summary if same_part(t[2])] if keys else []
+    if source == "item" and not values["laterality"]:  # "MRI of the knee": the knee's side
+        sides = {v["laterality"] for _, _, v in linked} - {""}
+        if len(sides) == 1:
+            values["laterality"] = sides.pop()
     for i, _, _ in linked:
         links.setdefault(i, [])
         if index not in links[i]:
@@ -225,15 +260,24 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]]) ->
     x.imr_primary_icd10cm = primary
 
 
-def _group_part(coder: Coder, group) -> tuple[dict[str, Any], list[str]] | None:
+def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], list[str]] | None:
     """The body part of a group of diagnoses: their physical parts combined (90 across
     regions); else the most frequent of mental (66) and systemic (91); None when none has
     a part."""
-    physical = [(ent, v) for _, ent, v in group if _physical([v["body_part_code"]])]
+    physical = [
+        (ent, v)
+        for _, ent, v in group
+        if _physical([v["body_part_code"]]) and not (rationale and v["body_part_code"] in ORGANS)
+    ]
+    # a GI drug's or a sleep aid's part comes from its name (the item); in a rationale or a
+    # summary, systemic conditions are mostly a drug's risks
+    group = [t for t in group if t[2]["body_part_code"] != SYSTEMIC]
     if physical:
         parts = _unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
-        tokens = [v["laterality"] for _, v in physical if v["laterality"]]
+        sides = {v["laterality"] for _, v in physical} - {""}
+        # the one side written; both sides of one part are bilateral, of several parts none
+        tokens = list(sides) if len(sides) == 1 or len(parts) == 1 else []
         levels = _unique(lv for _, v in physical for lv in v["spinal_levels"])
     else:
         other = Counter(

@@ -84,9 +84,28 @@ def _valid_level(region: str, number: int) -> bool:
     return 1 <= number <= {"C": 8, "T": 12, "L": 5, "S": 5}[region]
 
 
+# a limb written in the plural with no side is both sides ("EMG of the lower extremities")
+PLURAL_LIMBS = {
+    "extremities",
+    "limbs",
+    "arms",
+    "legs",
+    "shoulders",
+    "elbows",
+    "wrists",
+    "hands",
+    "hips",
+    "knees",
+    "ankles",
+    "feet",
+}
+
+
 def laterality(tokens: list[str]) -> str:
     sides = {SIDES[t] for t in tokens if t in SIDES}
     if "bilateral" in sides or {"left", "right"} <= sides:
+        return "bilateral"
+    if not sides and any(t in PLURAL_LIMBS for t in tokens):
         return "bilateral"
     return sides.pop() if sides else ""
 
@@ -108,13 +127,17 @@ class Coder:
         self.terms = {key(r["term"]): (r["kind"], r["site"], r["code"]) for r in terms}
         self.map: dict[tuple[str, str, str], str] = {}
         self.sited: set[str] = set()  # conditions whose code depends on a site
+        self.alias: dict[str, str] = {}  # code "=sprain": coded as the condition "sprain"
         for r in icd_map:
             for condition in r["condition"].split("|"):
                 k = key(condition)
+                if r["code"].startswith("="):
+                    self.alias[k] = key(r["code"][1:])
+                    continue
                 self.map.setdefault((k, r["site"], r["side"]), r["code"])
                 if r["site"]:
                     self.sited.add(k)
-        self.conditions = {k for k, _, _ in self.map}
+        self.conditions = {k for k, _, _ in self.map} | set(self.alias)
         self.titles = titles
         self._by_title = by_title
 
@@ -154,15 +177,21 @@ class Coder:
             i = hit[1] if hit and greedy else i + 1
         return found
 
-    def body_part(self, tokens: list[str], levels: list[str]) -> dict[str, Any]:
+    def body_part(
+        self, tokens: list[str], levels: list[str], context: bool = False
+    ) -> dict[str, Any]:
         """{body_part_code, body_part, sites [(start, end, site key)], parts (codes before
         combining)}; code "" when nothing is written (the caller decides on 65)."""
         sites, parts, disc, mental, systemic = [], [], False, False, False
         # "strain ... at upper arm level, right arm": the words after "level" only say the side
         end_at = tokens.index("level") if "level" in tokens else len(tokens)
+        limbs = []
         for start, end, k in self._matches(tokens[:end_at], self.terms, greedy=True):
             kind, site, code = self.terms[k]
-            if kind == "disc":
+            if kind == "limb":
+                sites.append((start, end, site))
+                limbs.append(code)
+            elif kind == "disc":
                 disc = True
             elif kind == "mental":
                 mental = True
@@ -173,15 +202,26 @@ class Coder:
                     sites.append((start, end, site))
                 if code and code not in parts:
                     parts.append(code)
+        for code in limbs:  # "carpal tunnel syndrome, left upper limb" is the wrist
+            if code not in parts and not any(
+                self.regions.get(p) == self.regions.get(code) for p in parts
+            ):
+                parts.append(code)
         if not parts and levels:
             region = levels[0][0]
             parts = [{"C": "20", "T": "41"}.get(region, "42")]
-        if disc:
+        if disc and not context:
             parts = list(dict.fromkeys(DISC_CODE.get(p, p) for p in parts))
         if not parts:
             parts = [MENTAL] if mental else [SYSTEMIC] if systemic else []
         code = self.combine(parts)
-        return {"code": code, "sites": sites, "parts": parts}
+        sided = {  # the sides written right before a site ("MRI of the right knee")
+            tokens[i]
+            for start, _, _ in sites
+            for i in range(max(0, start - 2), start)
+            if tokens[i] in SIDES
+        }
+        return {"code": code, "sites": sites, "parts": parts, "sided": laterality(list(sided))}
 
     def combine(self, parts: list[str]) -> str:
         """One code for several parts: wrist and hand 39; parts of one region its `multiple`
@@ -193,6 +233,8 @@ class Coder:
             return parts[0]
         if set(parts) <= {"34", "35", "39"}:
             return "39"
+        if set(parts) <= {"42", "43"} or set(parts) <= {"20", "22"}:
+            return "43" if "43" in parts else "22"  # a disc and its area: the disc
         regions = {self.regions.get(p, "other") for p in parts}
         if len(regions) == 1:
             return REGION_MULTIPLE.get(regions.pop(), MULTIPLE)
@@ -216,6 +258,7 @@ class Coder:
             level_site = "lumbosacral"
         candidates = []
         for start, end, cond in conditions:
+            cond = self.alias.get(cond, cond)
             outside = {s for s0, s1, s in sites if s1 <= start or s0 >= end}
             if not outside and level_site:
                 outside = {level_site}
@@ -237,14 +280,35 @@ class Coder:
                     return self.map[k]
         return ""
 
-    def code(self, text: str, default_part: str = UNCLASSIFIED) -> dict[str, Any]:
-        """All coded values of one diagnosis (or item) text."""
+    def _needs_site(self, tokens: list[str]) -> bool:
+        """A text whose condition is coded by its site ("fracture", "meniscal tearing"), or
+        that names no known condition; not a condition that has no site ("chronic pain")."""
+        found = [self.alias.get(k, k) for _, _, k in self._matches(tokens, self.conditions, False)]
+        return not found or any(k in self.sited for k in found)
+
+    def code(
+        self, text: str, default_part: str = UNCLASSIFIED, context: str | None = None
+    ) -> dict[str, Any]:
+        """All coded values of one diagnosis (or item) text. A text that names no part
+        ("meniscal tearing") takes the part, side and levels of its `context` (its sentence:
+        "MRI of the right knee revealed meniscal tearing") when that names exactly one part."""
         tokens = words(text)
         levels = spinal_levels(text)
         side = laterality(tokens)
         part = self.body_part(tokens, levels)
+        sites = part["sites"]
+        if not part["code"] and context and self._needs_site(tokens):
+            context_levels = spinal_levels(context)
+            around = self.body_part(words(context), context_levels, context=True)
+            physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
+            if len(physical) == 1 and len({s for _, _, s in around["sites"]}) <= 1:
+                part = around
+                levels = levels or context_levels
+                side = side or around["sided"]
+                n = len(tokens) + 1  # the context's sites count as written outside the span
+                sites = [(n, n + 1, s) for _, _, s in around["sites"]]
         code = part["code"] or default_part
-        icd = self.icd10cm(text, tokens, part["sites"], levels, side)
+        icd = self.icd10cm(text, tokens, sites, levels, side)
         return {
             "body_part_code": code or None,
             "body_part": self.names.get(code) if code else None,
