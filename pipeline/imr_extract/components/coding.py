@@ -117,7 +117,7 @@ class ClinicalCoder(RuleComponent):
         for ent in doc.ents:
             if ent.label_ != "DIAGNOSIS":
                 continue
-            values = coder.code(ent.text, context=ent.sent.text if sentences else None)
+            values = coder.code(ent.text, context=_context(ent) if sentences else None)
             set_values(ent, values)
             coded.append((ent, values))
         links: dict[int, list[int]] = {}
@@ -133,6 +133,14 @@ class ClinicalCoder(RuleComponent):
             if i in links:
                 ent._.imr_decision_indexes = links[i]
         return doc
+
+
+def _context(ent) -> str:
+    """The sentence of `ent`, the entity itself marked by \x00 on both sides."""
+    sent = ent.sent
+    text = sent.text
+    start, end = ent.start_char - sent.start_char, ent.end_char - sent.start_char
+    return f"{text[:start]}\x00{text[start:end]}\x00{text[end:]}"
 
 
 def titles_index(titles: dict[str, str], map_codes: list[str]) -> dict[str, dict[str, str]]:

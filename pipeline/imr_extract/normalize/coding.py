@@ -101,6 +101,19 @@ PLURAL_LIMBS = {
 }
 
 
+CLAUSE_END = re.compile(r"[,;:()]")
+
+
+def _clause_and_sentence(context: str) -> list[str]:
+    """`context` is the sentence with the span marked by \x00 on both sides: the clause of
+    the span (between commas, semicolons, colons, brackets), then the whole sentence."""
+    before, _, rest = context.partition("\x00")
+    span, _, after = rest.partition("\x00")
+    head = CLAUSE_END.split(before)[-1]
+    tail = CLAUSE_END.split(after)[0]
+    return [f"{head} {tail}", f"{before} {after}"]
+
+
 def laterality(tokens: list[str]) -> str:
     sides = {SIDES[t] for t in tokens if t in SIDES}
     if "bilateral" in sides or {"left", "right"} <= sides:
@@ -221,7 +234,13 @@ class Coder:
             for i in range(max(0, start - 2), start)
             if tokens[i] in SIDES
         }
-        return {"code": code, "sites": sites, "parts": parts, "sided": laterality(list(sided))}
+        return {
+            "code": code,
+            "sites": sites,
+            "parts": parts,
+            "sided": laterality(list(sided)),
+            "disc": disc,
+        }
 
     def combine(self, parts: list[str]) -> str:
         """One code for several parts: wrist and hand 39; parts of one region its `multiple`
@@ -283,7 +302,7 @@ class Coder:
     def _needs_site(self, tokens: list[str]) -> bool:
         """A text whose condition is coded by its site ("fracture", "meniscal tearing"), or
         that names no known condition; not a condition that has no site ("chronic pain")."""
-        found = [self.alias.get(k, k) for _, _, k in self._matches(tokens, self.conditions, False)]
+        found = [self.alias.get(k, k) for _, _, k in self._matches(tokens, self.conditions, True)]
         return not found or any(k in self.sited for k in found)
 
     def code(
@@ -298,15 +317,25 @@ class Coder:
         part = self.body_part(tokens, levels)
         sites = part["sites"]
         if not part["code"] and context and self._needs_site(tokens):
-            context_levels = spinal_levels(context)
-            around = self.body_part(words(context), context_levels, context=True)
-            physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
-            if len(physical) == 1 and len({s for _, _, s in around["sites"]}) <= 1:
-                part = around
-                levels = levels or context_levels
-                side = side or around["sided"]
-                n = len(tokens) + 1  # the context's sites count as written outside the span
-                sites = [(n, n + 1, s) for _, _, s in around["sites"]]
+            clause = True
+            for around_text in _clause_and_sentence(context):
+                context_levels = spinal_levels(around_text)
+                around_tokens = words(around_text)
+                around = self.body_part(around_tokens, context_levels, context=True)
+                physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
+                if len(physical) == 1 and len({s for _, _, s in around["sites"]}) <= 1:
+                    if part["disc"]:  # "degenerative disc disease" in "L5-S1 ...": the disc
+                        around["parts"] = [DISC_CODE.get(p, p) for p in around["parts"]]
+                        around["code"] = self.combine(around["parts"])
+                    part = around
+                    levels = levels or context_levels
+                    side = side or (laterality(around_tokens) if clause else around["sided"])
+                    n = len(tokens) + 1  # the context's sites count as written outside the span
+                    sites = [(n, n + 1, s) for _, _, s in around["sites"]]
+                    break
+                if physical:
+                    break  # the clause names several parts: the sentence cannot tell either
+                clause = False
         code = part["code"] or default_part
         icd = self.icd10cm(text, tokens, sites, levels, side)
         return {
