@@ -24,6 +24,7 @@ from imr_extract.normalize.coding import (
     FALLBACK_CHAPTERS,
     LINK_KEY,
     MENTAL,
+    MULTIPLE,
     SYSTEMIC,
     UNCLASSIFIED,
     Coder,
@@ -45,6 +46,8 @@ SERVICE = re.compile(
 )
 # a device named after a part is not the part treated ("knee scooter", "hip pad")
 DEVICE = re.compile(r"\b(?:scooter|pads?|wraps?|stockings?)\b", re.IGNORECASE)
+# parts with no side: the spine, neck and trunk (a decision's side is not taken from them)
+UNSIDED = {"20", "21", "22", "23", "24", "25", "26", "40", "41", "42", "43", "45", "47", "63"}
 ORGANS = {"48", "49"}  # a rationale's kidney or heart is a drug's risk, not what it treats
 RULE_FILES = {
     "wcio": "wcio_body_parts.csv",
@@ -243,10 +246,13 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], se
         return bool(keys & {LINK_KEY.get(p, p) for p in v["parts"]})
 
     linked = [t for t in summary if same_part(t[2])] if keys else []
-    if source == "item" and not values["laterality"]:  # "MRI of the knee": the knee's side
+    unsided = values["body_part_code"] in UNSIDED or values["body_part_code"] == MULTIPLE
+    if source == "item" and not values["laterality"] and not unsided:
         sides = {v["laterality"] for _, _, v in linked} - {""}
-        if len(sides) == 1:
+        if len(sides) == 1:  # "MRI of the knee": the knee's side
             values["laterality"] = sides.pop()
+    if source != "item" and unsided:  # a spine or several regions: no side
+        values["laterality"] = ""
     for i, _, _ in linked:
         links.setdefault(i, [])
         if index not in links[i]:
