@@ -25,6 +25,7 @@ from imr_extract.normalize.coding import (
     LINK_KEY,
     MENTAL,
     MULTIPLE,
+    REGION_MULTIPLE,
     SYSTEMIC,
     UNCLASSIFIED,
     Coder,
@@ -241,9 +242,12 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], se
         values.update(body_part_code=UNCLASSIFIED, body_part=coder.names.get(UNCLASSIFIED))
         parts = []
     keys = {LINK_KEY.get(p, p) for p in _physical(parts)}
+    # a region's "multiple" code (30: "NCV of the upper extremities") links all of its parts
+    regions = {coder.regions.get(p) for p in keys if p in REGION_MULTIPLE.values()}
 
     def same_part(v: dict[str, Any]) -> bool:
-        return bool(keys & {LINK_KEY.get(p, p) for p in v["parts"]})
+        mine = {LINK_KEY.get(p, p) for p in v["parts"]}
+        return bool(keys & mine) or any(coder.regions.get(p) in regions for p in mine)
 
     linked = [t for t in summary if same_part(t[2])] if keys else []
     unsided = values["body_part_code"] in UNSIDED or values["body_part_code"] == MULTIPLE

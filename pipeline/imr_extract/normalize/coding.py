@@ -305,6 +305,26 @@ class Coder:
         found = [self.alias.get(k, k) for _, _, k in self._matches(tokens, self.conditions, True)]
         return not found or any(k in self.sited for k in found)
 
+    def _side_of_site(self, sites, context: str) -> str:
+        """The side its clause, else its sentence, writes right before the span's own site
+        ("MRI of the right knee revealed meniscal tearing"); '' when none or several."""
+        keys = {s for _, _, s in sites}
+        if len(keys) != 1:
+            return ""
+        for around_text in _clause_and_sentence(context):
+            around_tokens = words(around_text)
+            around = self.body_part(around_tokens, [], context=True)
+            same = [(s0, s1, s) for s0, s1, s in around["sites"] if s in keys]
+            sides = {
+                SIDES[around_tokens[i]]
+                for s0, _, _ in same
+                for i in range(max(0, s0 - 2), s0)
+                if around_tokens[i] in SIDES
+            }
+            if sides:
+                return sides.pop() if len(sides) == 1 else ""
+        return ""
+
     def code(
         self, text: str, default_part: str = UNCLASSIFIED, context: str | None = None
     ) -> dict[str, Any]:
@@ -336,6 +356,8 @@ class Coder:
                 if physical:
                     break  # the clause names several parts: the sentence cannot tell either
                 clause = False
+        elif part["code"] and context and not side:
+            side = self._side_of_site(part["sites"], context)
         code = part["code"] or default_part
         icd = self.icd10cm(text, tokens, sites, levels, side)
         return {
