@@ -316,7 +316,9 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
 
 
 def _normalized(ent) -> str:
-    return ent._.imr_normalized or squash(ent.text).lower()
+    """The diagnosis as written, lowercase, line breaks joined: its `normalized` value drops
+    the site ("cervical radiculopathy" -> "radiculopathy"), which a decision's list needs."""
+    return squash(ent.text).lower()
 
 
 def _unique(values) -> list:
