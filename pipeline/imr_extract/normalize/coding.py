@@ -101,6 +101,18 @@ PLURAL_LIMBS = {
 }
 
 
+SPINE_SITES = {
+    "spine",
+    "back",
+    "cervical",
+    "cervicothoracic",
+    "thoracic",
+    "thoracolumbar",
+    "lumbar",
+    "lumbosacral",
+    "sacrum",
+    "coccyx",
+}
 CLAUSE_END = re.compile(r"[,;:()]")
 
 
@@ -309,8 +321,8 @@ class Coder:
         """The side its clause, else its sentence, writes right before the span's own site
         ("MRI of the right knee revealed meniscal tearing"); '' when none or several."""
         keys = {s for _, _, s in sites}
-        if len(keys) != 1:
-            return ""
+        if len(keys) != 1 or keys & SPINE_SITES:
+            return ""  # a spine condition has no side of its own ("low back strain")
         for around_text in _clause_and_sentence(context):
             around_tokens = words(around_text)
             around = self.body_part(around_tokens, [], context=True)
