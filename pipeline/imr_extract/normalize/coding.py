@@ -163,6 +163,14 @@ class Coder:
                 if r["site"]:
                     self.sited.add(k)
         self.conditions = {k for k, _, _ in self.map} | set(self.alias)
+        self._longest: dict[int, dict[str, int]] = {}  # first word -> most words of a key
+        for vocabulary in (self.terms, self.conditions):
+            longest: dict[str, int] = {}
+            for k in vocabulary:
+                first, n = k.split(" ", 1)[0], k.count(" ") + 1
+                longest[first] = max(longest.get(first, 0), n)
+            self._longest[id(vocabulary)] = longest
+        self._around: dict[str, dict[str, Any]] = {}  # context text -> its body part
         self.titles = titles
         self._by_title = by_title
 
@@ -184,11 +192,13 @@ class Coder:
     # -- body part -------------------------------------------------------------------------
     def _matches(self, tokens: list[str], vocabulary, greedy: bool):
         """(start, end, key) of vocabulary keys in tokens: the longest at each word, and with
-        `greedy` the next search starts after it (sites); without, every match (conditions)."""
+        `greedy` the next search starts after it (sites); without, every match (conditions).
+        Only words that start a key are tried, up to that key's length."""
+        longest = self._longest[id(vocabulary)]
         found, i = [], 0
         while i < len(tokens):
             hit = None
-            for n in range(min(MAX_TERM_WORDS, len(tokens) - i), 0, -1):
+            for n in range(min(longest.get(tokens[i], 0), len(tokens) - i), 0, -1):
                 k = " ".join(tokens[i : i + n])
                 if k in vocabulary:
                     hit = (i, i + n, k)
@@ -317,6 +327,17 @@ class Coder:
         found = [self.alias.get(k, k) for _, _, k in self._matches(tokens, self.conditions, True)]
         return not found or any(k in self.sited for k in found)
 
+    def _context_part(self, text: str):
+        """(words, levels, body part) of a clause or sentence, kept for the next entity of
+        the same sentence (a letter's entities share sentences)."""
+        found = self._around.get(text)
+        if found is None:
+            if len(self._around) > 256:
+                self._around.clear()
+            tokens, levels = words(text), spinal_levels(text)
+            found = self._around[text] = (tokens, levels, self.body_part(tokens, levels, True))
+        return found
+
     def _side_of_site(self, sites, context: str) -> str:
         """The side its clause, else its sentence, writes right before the span's own site
         ("MRI of the right knee revealed meniscal tearing"); '' when none or several."""
@@ -324,8 +345,7 @@ class Coder:
         if len(keys) != 1 or keys & SPINE_SITES:
             return ""  # a spine condition has no side of its own ("low back strain")
         for around_text in _clause_and_sentence(context):
-            around_tokens = words(around_text)
-            around = self.body_part(around_tokens, [], context=True)
+            around_tokens, _, around = self._context_part(around_text)
             same = [(s0, s1, s) for s0, s1, s in around["sites"] if s in keys]
             sides = {
                 SIDES[around_tokens[i]]
@@ -351,11 +371,10 @@ class Coder:
         if not part["code"] and context and self._needs_site(tokens):
             clause = True
             for around_text in _clause_and_sentence(context):
-                context_levels = spinal_levels(around_text)
-                around_tokens = words(around_text)
-                around = self.body_part(around_tokens, context_levels, context=True)
+                around_tokens, context_levels, around = self._context_part(around_text)
                 physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
                 if len(physical) == 1 and len({s for _, _, s in around["sites"]}) <= 1:
+                    around = dict(around)  # the cached one stays as it is
                     if part["disc"]:  # "degenerative disc disease" in "L5-S1 ...": the disc
                         around["parts"] = [DISC_CODE.get(p, p) for p in around["parts"]]
                         around["code"] = self.combine(around["parts"])
