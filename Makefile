@@ -30,7 +30,9 @@ test: install
 	$(BIN)/python -m pytest -q
 
 eval: install
-	$(BIN)/imr-extract eval --gold annotations/decisions.jsonl --corpus $(CORPUS) --compare-lexicons
+	$(BIN)/imr-extract eval --gold annotations/decisions.jsonl --corpus $(CORPUS) --compare-lexicons \
+		--diagnosis-codes annotations/diagnosis_codes.jsonl --items annotations/items.jsonl \
+		--diagnosis-codes-second annotations/diagnosis_codes_second.jsonl
 
 bench: install
 	$(BIN)/imr-extract bench --corpus $(CORPUS) --docs 300 --n-process 1 2 4

@@ -18,6 +18,7 @@ from imr_extract.ingest import SourceDocument, read_documents
 from imr_extract.components import (  # noqa: F401  isort: skip
     abbreviations,
     citations,
+    coding,
     context,
     decisions,
     entities,
@@ -50,6 +51,7 @@ PIPELINE = [
     "sentencizer",
     "imr_reasons",
     "imr_context",
+    "imr_coding",
 ]
 
 
@@ -113,12 +115,18 @@ def _rules_fingerprint() -> str:
 
     digest = hashlib.sha1(_version().encode())
     digest.update(version("drug-named-entity-recognition").encode())
+    digest.update(version("simple-icd-10-cm").encode())  # the ICD-10-CM titles index
     folder = resources.files("imr_extract.resources")
     for item in sorted(folder.iterdir(), key=lambda f: f.name):
         if item.name.endswith((".jsonl", ".csv")):
             digest.update(item.name.encode() + item.read_bytes())
     here = Path(__file__)  # this module builds the tokenizer; the components build the rest
-    modules = [here, here.parent / "tokenizer.py", *sorted(here.parent.glob("components/*.py"))]
+    modules = [
+        here,
+        here.parent / "tokenizer.py",
+        here.parent / "normalize" / "coding.py",
+        *sorted(here.parent.glob("components/*.py")),
+    ]
     for module in modules:
         digest.update(module.read_bytes())
     return digest.hexdigest()[:16]

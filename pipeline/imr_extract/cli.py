@@ -92,11 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--citations", default="annotations/citations.jsonl")
     ev.add_argument("--entities", default="annotations/entities.jsonl")
     ev.add_argument("--reasons", default="annotations/reasons.jsonl")
-    ev.add_argument(
-        "--items",
-        default="annotations/items.jsonl",
-        help="per-decision gold (MME per day); skipped when the file is not there",
-    )
+    ev.add_argument("--diagnosis-codes", default="annotations/diagnosis_codes.jsonl")
+    ev.add_argument("--items", default="annotations/items.jsonl")
+    ev.add_argument("--diagnosis-codes-second", default="annotations/diagnosis_codes_second.jsonl")
     ev.add_argument("--model", default=None)
     ev.add_argument(
         "--compare-lexicons",
@@ -221,7 +219,9 @@ def _command(args) -> int:
             args.entities,
             args.compare_lexicons,
             args.reasons,
+            args.diagnosis_codes,
             args.items,
+            args.diagnosis_codes_second,
         )
     return 2
 

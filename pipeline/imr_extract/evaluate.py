@@ -160,7 +160,9 @@ def main(
     entities_path: str | None = None,
     compare_lexicon: bool = False,
     reasons_path: str | None = None,
+    codes_path: str | None = None,
     items_path: str | None = None,
+    second_codes_path: str | None = None,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -180,6 +182,14 @@ def main(
         from imr_extract.evaluate_item_types import evaluate_item_types, print_item_types
 
         print_item_types(evaluate_item_types(items_path, corpus, model))
+    if any(path and Path(path).exists() for path in (codes_path, items_path)):
+        from imr_extract.evaluate_codes import evaluate_codes, print_codes
+
+        print_codes(evaluate_codes(codes_path, items_path, corpus, model))
+    if codes_path and second_codes_path and Path(second_codes_path).exists():
+        from imr_extract.evaluate_codes import agreement, print_agreement
+
+        print_agreement(agreement(codes_path, second_codes_path))
     if entities_path and Path(entities_path).exists():
         from imr_extract.evaluate_entities import (
             compare_lexicons,

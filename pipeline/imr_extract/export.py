@@ -97,6 +97,15 @@ DECISION_COLUMNS = [
     # issue 14: the ids of `ingredients`, aligned with it
     "drugbank_id",
     "mesh_id",
+    # issue 14: coded clinical context
+    "body_part_code",
+    "body_part",
+    "laterality",
+    "spinal_levels",
+    "body_part_source",
+    "diagnoses",
+    "icd10cm",
+    "primary_icd10cm",
 ]
 
 ENTITY_COLUMNS = [
@@ -127,6 +136,15 @@ ENTITY_COLUMNS = [
     "drugbank_id",
     "mesh_id",
     "route",
+    # issue 14: coded clinical context of DIAGNOSIS entities
+    "body_part_code",
+    "body_part",
+    "laterality",
+    "spinal_levels",
+    "icd10cm",
+    "icd10cm_title",
+    "icd10cm_category",
+    "decision_indexes",
 ]
 
 CITATION_COLUMNS = [
@@ -354,6 +372,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
                 "same_guideline_as_claims_administrator": same_guideline(
                     [c for c in citation_rows if c["decision_index"] == index]
                 ),
+                **coding_summary(span),
             }
         )
     if error:  # a letter that cannot be used is one documents row and nothing else
@@ -427,7 +446,16 @@ ENTITY_ATTRIBUTES = {
     "drugbank_id": "imr_drugbank_id",
     "mesh_id": "imr_mesh_id",
     "route": "imr_route",
+    "body_part_code": "imr_body_part_code",
+    "body_part": "imr_body_part",
+    "laterality": "imr_laterality",
+    "spinal_levels": "imr_spinal_levels",
+    "icd10cm": "imr_icd10cm",
+    "icd10cm_title": "imr_icd10cm_title",
+    "icd10cm_category": "imr_icd10cm_category",
+    "decision_indexes": "imr_decision_indexes",
 }
+LIST_ENTITY_COLUMNS = ("spinal_levels", "decision_indexes")  # lists on the span, `;`-joined
 FAST_ENTITY_ROWS = True  # False: read each value through `ent._` (the plain path)
 
 
@@ -435,18 +463,36 @@ def entity_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
     rows = []
     read = _user_data_reader(doc) if FAST_ENTITY_ROWS else _underscore_values
     for i, ent in enumerate(doc.ents):
-        rows.append(
-            {
-                "doc_id": doc_id,
-                "entity_id": i,
-                "label": ent.label_,
-                "text": squash(ent.text),
-                "start_char": ent.start_char,
-                "end_char": ent.end_char,
-                **read(ent),
-            }
-        )
+        row = {
+            "doc_id": doc_id,
+            "entity_id": i,
+            "label": ent.label_,
+            "text": squash(ent.text),
+            "start_char": ent.start_char,
+            "end_char": ent.end_char,
+            **read(ent),
+        }
+        for column in LIST_ENTITY_COLUMNS:
+            if row[column] is not None:
+                row[column] = join_list([str(v) for v in row[column]]) or None
+        rows.append(row)
     return rows
+
+
+def coding_summary(decision: Span) -> dict[str, Any]:
+    """The decision's body part (WCIO), side, levels, where they came from, and the diagnoses
+    linked to it with their ICD-10-CM codes (components/coding.py)."""
+    x = decision._
+    return {
+        "body_part_code": x.imr_body_part_code,
+        "body_part": x.imr_body_part,
+        "laterality": x.imr_laterality,
+        "spinal_levels": join_list(x.imr_spinal_levels) or None,
+        "body_part_source": x.imr_body_part_source,
+        "diagnoses": join_list(x.imr_linked_diagnoses) or None,
+        "icd10cm": join_list(x.imr_linked_icd10cm) or None,
+        "primary_icd10cm": x.imr_primary_icd10cm,
+    }
 
 
 def _underscore_values(ent: Span) -> dict[str, Any]:

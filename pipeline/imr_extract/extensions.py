@@ -60,6 +60,24 @@ SPAN_EXTENSIONS = {
     "imr_medication_status": None,  # requested / taking
     # a reason span (label = code) of `depends_on_denied`: the decision it depends on
     "imr_depends_on": None,
+    # coded clinical context (components/coding.py), on DIAGNOSIS entities and on decisions:
+    # WCIO Part of Body code and name, left/right/bilateral, spinal levels (list, "L4-5")
+    "imr_body_part_code": None,
+    "imr_body_part": None,
+    "imr_laterality": None,
+    "imr_spinal_levels": None,
+    # ICD-10-CM code (no 7th character), its title in the code set, its 3-character category
+    "imr_icd10cm": None,
+    "imr_icd10cm_title": None,
+    "imr_icd10cm_category": None,
+    # a summary DIAGNOSIS: the decisions it was linked to (list of decision indexes)
+    "imr_decision_indexes": None,
+    # a decision: where its body part came from (item, rationale, summary), the normalised
+    # diagnoses linked to it and their codes (lists), and the code its rationale names
+    "imr_body_part_source": None,
+    "imr_linked_diagnoses": None,
+    "imr_linked_icd10cm": None,
+    "imr_primary_icd10cm": None,
 }
 
 

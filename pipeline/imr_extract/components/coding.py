@@ -1,0 +1,329 @@
+"""Coded clinical context (issue 14): every DIAGNOSIS gets a WCIO Part of Body code, laterality,
+spinal levels and an ICD-10-CM code; every decision gets the body part of its item (or of the
+diagnoses its rationale, else the case summary, is about) and the diagnoses linked to it.
+
+Rules are data (resources/wcio_body_parts.csv, body_part_terms.csv, icd10cm_map.csv). The
+ICD-10-CM titles come from the code set of the `simple-icd-10-cm` package, read once when the
+pipeline is built and saved beside the rules (icd10cm_titles.tsv): loading the pipeline
+never imports the package, and coding is dictionary lookups.
+"""
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import srsly
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import ensure_path
+
+from imr_extract.components.base import RuleComponent
+from imr_extract.components.decisions import DECISIONS_KEY
+from imr_extract.normalize.coding import (
+    FALLBACK_CHAPTERS,
+    LINK_KEY,
+    MENTAL,
+    MULTIPLE,
+    REGION_MULTIPLE,
+    SYSTEMIC,
+    UNCLASSIFIED,
+    Coder,
+    icd10cm_titles,
+    laterality,
+    title_key,
+)
+from imr_extract.normalize.text import squash
+
+TITLES_FILE = "icd10cm_titles.tsv"
+SUMMARY_SECTION = "clinical_case_summary"
+BLOCK_PARTS = {"item", "rationale", None}
+# an item that serves a surgery takes the surgery's part ("Associated surgical service: Arc
+# sling", "Pre-operative EKG"): annotations/README.md, items guide
+SERVICE = re.compile(
+    r"associated surgical service|\bpre-?\s?op(?:erative)?\b|\bpost-?\s?op(?:erative)?\b"
+    r"|\bassist(?:ant)?\b",
+    re.IGNORECASE,
+)
+# a device named after a part is not the part treated ("knee scooter", "hip pad")
+DEVICE = re.compile(r"\b(?:scooter|pads?|wraps?|stockings?)\b", re.IGNORECASE)
+# parts with no side: the spine, neck and trunk (a decision's side is not taken from them)
+UNSIDED = {"20", "21", "22", "23", "24", "25", "26", "40", "41", "42", "43", "45", "47", "63"}
+ORGANS = {"48", "49"}  # a rationale's kidney or heart is a drug's risk, not what it treats
+RULE_FILES = {
+    "wcio": "wcio_body_parts.csv",
+    "term": "body_part_terms.csv",
+    "icd": "icd10cm_map.csv",
+}
+
+
+@Language.factory(
+    "imr_coding",
+    assigns=["span._.imr_body_part_code", "span._.imr_icd10cm"],
+    requires=["doc.ents"],
+)
+def make_coding(nlp: Language, name: str):
+    return ClinicalCoder(nlp, name)
+
+
+class ClinicalCoder(RuleComponent):
+    """Rules: rows of the three rule files, each marked with its `table` (wcio, term, icd).
+    The ICD-10-CM titles index ({title key: code} and {code: title}) is kept apart from the
+    rules: it is the code set, not ours."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        super().__init__(nlp, name)
+        self.index: dict[str, dict[str, str]] = {"by_title": {}, "titles": {}}
+        self.coder: Coder | None = None
+
+    def initialize(self, get_examples=None, *, nlp=None, rules_path=None):
+        """The packaged rule files, and the titles index from the installed code set."""
+        from imr_extract.rules import packaged_rules
+
+        rules = []
+        for table, file in RULE_FILES.items():
+            rules += [{"table": table, **row} for row in packaged_rules(file)]
+        map_codes = [r["code"] for r in rules if r["table"] == "icd"]
+        self.index = titles_index(icd10cm_titles(map_codes), map_codes)
+        self.set_rules(rules)
+
+    def compile(self) -> None:
+        rows = {table: [r for r in self.rules if r["table"] == table] for table in RULE_FILES}
+        self.coder = Coder(
+            rows["wcio"],
+            rows["term"],
+            rows["icd"],
+            self.index["titles"],
+            self.index["by_title"],
+        )
+
+    def to_disk(self, path, *, exclude=()) -> None:
+        super().to_disk(path, exclude=exclude)
+        (ensure_path(path) / TITLES_FILE).write_text(dump_index(self.index), encoding="utf-8")
+
+    def from_disk(self, path, *, exclude=()) -> "ClinicalCoder":
+        self.index = load_index((Path(path) / TITLES_FILE).read_text(encoding="utf-8"))
+        return super().from_disk(path, exclude=exclude)
+
+    def to_bytes(self, *, exclude=()) -> bytes:
+        return srsly.json_dumps({"rules": self.rules, "index": self.index}).encode()
+
+    def from_bytes(self, data: bytes, *, exclude=()) -> "ClinicalCoder":
+        loaded = srsly.json_loads(data)
+        self.index = loaded["index"]
+        self.set_rules(loaded["rules"])
+        return self
+
+    def __call__(self, doc: Doc) -> Doc:
+        coder = self.coder
+        coded: list[tuple[Any, dict[str, Any]]] = []
+        sentences = doc.has_annotation("SENT_START")
+        for ent in doc.ents:
+            if ent.label_ != "DIAGNOSIS":
+                continue
+            values = coder.code(ent.text, context=_context(ent) if sentences else None)
+            set_values(ent, values)
+            coded.append((ent, values))
+        links: dict[int, list[int]] = {}
+        decisions = list(doc.spans.get(DECISIONS_KEY, []))
+        surgery = None  # the part of the first decision that names one: what services serve
+        for decision in sorted(decisions, key=lambda d: bool(SERVICE.search(d._.imr_item or ""))):
+            serves = surgery if SERVICE.search(decision._.imr_item or "") else None
+            code_decision(coder, decision, coded, links, serves)
+            if surgery is None and decision._.imr_body_part_source == "item":
+                if _physical([decision._.imr_body_part_code]):
+                    surgery = decision
+        for i, (ent, _) in enumerate(coded):
+            if i in links:
+                ent._.imr_decision_indexes = links[i]
+        return doc
+
+
+def _context(ent) -> str:
+    """The sentence of `ent`, the entity itself marked by \x00 on both sides."""
+    sent = ent.sent
+    text = sent.text
+    start, end = ent.start_char - sent.start_char, ent.end_char - sent.start_char
+    return f"{text[:start]}\x00{text[start:end]}\x00{text[end:]}"
+
+
+def titles_index(titles: dict[str, str], map_codes: list[str]) -> dict[str, dict[str, str]]:
+    """{"by_title": {title key: code}, "titles": {code: title}} for the title fallback: only
+    titles one code has (no guessing between two), and the titles of the mapped codes."""
+    by_title: dict[str, str] = {}
+    shared: set[str] = set()
+    for code, title in titles.items():
+        k = title_key(title)
+        if k in by_title and by_title[k] != code:
+            shared.add(k)
+        by_title.setdefault(k, code)
+    by_title = {k: c for k, c in by_title.items() if k not in shared and c[0] in FALLBACK_CHAPTERS}
+    used = set(by_title.values()) | {c for c in map_codes if c}
+    return {"by_title": by_title, "titles": {c: titles[c] for c in used if c in titles}}
+
+
+def dump_index(index: dict[str, dict[str, str]]) -> str:
+    """The titles index as text: `code<TAB>title` lines, a blank line, `key<TAB>code` lines.
+    Splitting text loads it in a few milliseconds (a msgpack of dicts takes ~0.3 s)."""
+    titles = "\n".join(f"{c}\t{t}" for c, t in sorted(index["titles"].items()))
+    by_title = "\n".join(f"{k}\t{c}" for k, c in sorted(index["by_title"].items()))
+    return f"{titles}\n\n{by_title}\n"
+
+
+def load_index(text: str) -> dict[str, dict[str, str]]:
+    def pairs(block: str) -> dict[str, str]:
+        cells = block.strip("\n").replace("\n", "\t").split("\t") if block.strip() else []
+        return dict(zip(cells[0::2], cells[1::2], strict=True))
+
+    titles, _, by_title = text.partition("\n\n")
+    return {"titles": pairs(titles), "by_title": pairs(by_title)}
+
+
+def set_values(span, values: dict[str, Any]) -> None:
+    x = span._
+    x.imr_body_part_code = values["body_part_code"]
+    x.imr_body_part = values["body_part"]
+    x.imr_laterality = values["laterality"] or None
+    x.imr_spinal_levels = values["spinal_levels"] or None
+    x.imr_icd10cm = values["icd10cm"]
+    x.imr_icd10cm_title = values["icd10cm_title"]
+    x.imr_icd10cm_category = values["icd10cm_category"]
+
+
+def _physical(codes: list[str]) -> list[str]:
+    return [c for c in codes if c and c not in (UNCLASSIFIED, MENTAL, SYSTEMIC)]
+
+
+def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], serves=None) -> None:
+    """Body part of the item, else of the rationale's diagnoses, else of the summary's; the
+    diagnoses of its block plus the summary diagnoses of the same part; the primary code.
+    An item that `serves` a surgery (another decision) takes its part unless it names it."""
+    index = decision._.imr_decision_index
+    item = coder.code(decision._.imr_item or "", default_part="")
+    if DEVICE.search(decision._.imr_item or ""):
+        item = {**item, "body_part_code": "", "parts": []}
+    if serves is not None and not item["body_part_code"]:
+        x = serves._
+        item = {
+            "body_part_code": x.imr_body_part_code,
+            "body_part": x.imr_body_part,
+            "laterality": x.imr_laterality or "",
+            "spinal_levels": x.imr_spinal_levels or [],
+            "parts": [x.imr_body_part_code],
+            "served": True,
+        }
+    present = [
+        (i, ent, v)
+        for i, (ent, v) in enumerate(coded)
+        if not ent._.imr_negated and not ent._.imr_hypothetical and not ent._.imr_family
+    ]
+    block = [
+        (i, ent, v)
+        for i, ent, v in present
+        if ent._.imr_decision_index == index and ent._.imr_decision_part in BLOCK_PARTS
+    ]
+    rationale = [t for t in block if t[1]._.imr_decision_part == "rationale"]
+    summary = [
+        t
+        for t in present
+        if t[1]._.imr_section == SUMMARY_SECTION and t[1]._.imr_decision_index is None
+    ]
+    values = dict(item)
+    source = ("rationale" if item.get("served") else "item") if item["body_part_code"] else None
+    parts = item["parts"]
+    if not source:
+        for name, group in (("rationale", rationale), ("summary", summary)):
+            chosen = _group_part(coder, group, name == "rationale")
+            if chosen:
+                values, parts = chosen
+                source = name
+                break
+    if not source:
+        values.update(body_part_code=UNCLASSIFIED, body_part=coder.names.get(UNCLASSIFIED))
+        parts = []
+    keys = {LINK_KEY.get(p, p) for p in _physical(parts)}
+    # a region's "multiple" code (30: "NCV of the upper extremities") links all of its parts
+    regions = {coder.regions.get(p) for p in keys if p in REGION_MULTIPLE.values()}
+
+    def same_part(v: dict[str, Any]) -> bool:
+        mine = {LINK_KEY.get(p, p) for p in v["parts"]}
+        return bool(keys & mine) or any(coder.regions.get(p) in regions for p in mine)
+
+    linked = [t for t in summary if same_part(t[2])] if keys else []
+    unsided = values["body_part_code"] in UNSIDED or values["body_part_code"] == MULTIPLE
+    if source == "item" and not values["laterality"] and not unsided:
+        sides = {v["laterality"] for _, _, v in linked} - {""}
+        if len(sides) == 1:  # "MRI of the knee": the knee's side
+            values["laterality"] = sides.pop()
+    if source != "item" and unsided:  # a spine or several regions: no side
+        values["laterality"] = ""
+    for i, _, _ in linked:
+        links.setdefault(i, [])
+        if index not in links[i]:
+            links[i].append(index)
+    chosen = block + [t for t in linked if t not in block]
+    diagnoses = _unique(_normalized(ent) for _, ent, _ in chosen)
+    codes = _unique(v["icd10cm"] for _, _, v in chosen)
+    primary = next((v["icd10cm"] for _, _, v in rationale if v["icd10cm"] and same_part(v)), None)
+    primary = primary or next((v["icd10cm"] for _, _, v in rationale if v["icd10cm"]), None)
+    primary = primary or next((v["icd10cm"] for _, _, v in linked if v["icd10cm"]), None)
+    x = decision._
+    x.imr_body_part_code = values["body_part_code"]
+    x.imr_body_part = values["body_part"]
+    x.imr_laterality = values["laterality"] or None
+    x.imr_spinal_levels = values["spinal_levels"] or None
+    x.imr_body_part_source = source
+    x.imr_linked_diagnoses = diagnoses or None
+    x.imr_linked_icd10cm = codes or None
+    x.imr_primary_icd10cm = primary
+
+
+def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], list[str]] | None:
+    """The body part of a group of diagnoses: their physical parts combined (90 across
+    regions); else the most frequent of mental (66) and systemic (91); None when none has
+    a part."""
+    physical = [
+        (ent, v)
+        for _, ent, v in group
+        if _physical([v["body_part_code"]]) and not (rationale and v["body_part_code"] in ORGANS)
+    ]
+    # a GI drug's or a sleep aid's part comes from its name (the item); in a rationale or a
+    # summary, systemic conditions are mostly a drug's risks
+    group = [t for t in group if t[2]["body_part_code"] != SYSTEMIC]
+    if physical:
+        parts = _unique(p for _, v in physical for p in _physical(v["parts"]))
+        code = coder.combine(parts)
+        sides = {v["laterality"] for _, v in physical} - {""}
+        # the one side written; both sides of one part are bilateral, of several parts none
+        tokens = list(sides) if len(sides) == 1 or len(parts) == 1 else []
+        levels = _unique(lv for _, v in physical for lv in v["spinal_levels"])
+    else:
+        other = Counter(
+            v["body_part_code"] for _, _, v in group if v["body_part_code"] in (MENTAL, SYSTEMIC)
+        )
+        if not other:
+            return None
+        code = other.most_common(1)[0][0]
+        parts, tokens, levels = [code], [], []
+    side = laterality(tokens)
+    values = {
+        "body_part_code": code,
+        "body_part": coder.names.get(code),
+        "laterality": side,
+        "spinal_levels": levels,
+    }
+    return values, parts
+
+
+def _normalized(ent) -> str:
+    """The diagnosis as written, lowercase, line breaks joined: its `normalized` value drops
+    the site ("cervical radiculopathy" -> "radiculopathy"), which a decision's list needs."""
+    return squash(ent.text).lower()
+
+
+def _unique(values) -> list:
+    out = []
+    for value in values:
+        if value not in (None, "") and value not in out:
+            out.append(value)
+    return out

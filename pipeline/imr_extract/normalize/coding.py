@@ -1,0 +1,424 @@
+"""Body part (WCIO Part of Body), laterality, spinal levels and ICD-10-CM code of a diagnosis
+or item text: dictionary lookups over its words, with the rules as data
+(resources/wcio_body_parts.csv, body_part_terms.csv, icd10cm_map.csv).
+
+`Coder` is built once from the rule rows (and, for the title fallback, from ICD-10-CM titles
+that `icd10cm_titles` reads from the code set when the pipeline is built); coding a text is a
+few dict lookups, never a search of the code set.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+WORD = re.compile(r"[a-z0-9]+(?:'s)?")
+# C5-6, C5-C6, L4/5, L5/S1, L5-S1, "L4 to L5", single levels (T10, L5); the letter is the region
+LEVEL = re.compile(
+    r"\b([CTLS])\s?(\d{1,2})(?:\s*(?:-|/|–|to|through)\s*([CTLS])?\s?(\d{1,2}))?\b",
+    re.IGNORECASE,
+)
+LEVEL_SITE = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "lumbosacral"}
+SIDES = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral"}
+STOP = {"the", "a", "an"}
+MAX_TERM_WORDS = 6
+# a disc condition moves a spine code to its disc code (conventions of issue 14)
+DISC_CODE = {"42": "43", "41": "43", "40": "43", "63": "43", "20": "22", "21": "22"}
+# for linking diagnoses to decisions: parts of one body region that count as the same part
+LINK_KEY = {"43": "42", "63": "42", "22": "20", "21": "20", "23": "20", "25": "20"}
+REGION_MULTIPLE = {
+    "head": "10",
+    "neck": "20",
+    "upper_extremities": "30",
+    "trunk": "40",
+    "lower_extremities": "50",
+}
+UNCLASSIFIED, MULTIPLE, MENTAL, SYSTEMIC = "65", "90", "66", "91"
+# chapters whose titles the fallback compares with a diagnosis (blood, endocrine, mental,
+# nervous, circulatory, respiratory, digestive, skin, musculoskeletal, genitourinary,
+# symptoms, injuries): not pregnancy, perinatal, congenital, eye and ear, neoplasms,
+# infections, poisoning, external causes or encounter factors, which IMR letters name rarely
+# and would only make the index (loaded with every pipeline) bigger
+FALLBACK_CHAPTERS = "DEFGIJKLMNRS"
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def key(text: str) -> str:
+    return " ".join(words(text))
+
+
+def title_key(text: str) -> str:
+    """A code title or a diagnosis as the title fallback compares them: lowercase words, no
+    punctuation, no articles."""
+    return " ".join(w for w in words(text) if w not in STOP)
+
+
+def spinal_levels(text: str) -> list[str]:
+    """`C5-6`, `L4-5`, `L5-S1`, `T10`: every spinal level or level pair written, in order,
+    normalised (L4-L5, L4/5 -> L4-5; L5/S1 -> L5-S1)."""
+    found: list[str] = []
+    for m in LEVEL.finditer(text):
+        region, first, region2, second = m.group(1).upper(), m.group(2), m.group(3), m.group(4)
+        if not _valid_level(region, int(first)):
+            continue
+        if second is None:
+            level = f"{region}{first}"
+        else:
+            region2 = (region2 or region).upper()
+            if not _valid_level(region2, int(second)):
+                continue
+            level = (
+                f"{region}{first}-{second}"
+                if region2 == region
+                else f"{region}{first}-{region2}{second}"
+            )
+        if level not in found:
+            found.append(level)
+    return found
+
+
+def _valid_level(region: str, number: int) -> bool:
+    return 1 <= number <= {"C": 8, "T": 12, "L": 5, "S": 5}[region]
+
+
+# a limb written in the plural with no side is both sides ("EMG of the lower extremities")
+PLURAL_LIMBS = {
+    "extremities",
+    "limbs",
+    "arms",
+    "legs",
+    "shoulders",
+    "elbows",
+    "wrists",
+    "hands",
+    "hips",
+    "knees",
+    "ankles",
+    "feet",
+}
+
+
+SPINE_SITES = {
+    "spine",
+    "back",
+    "cervical",
+    "cervicothoracic",
+    "thoracic",
+    "thoracolumbar",
+    "lumbar",
+    "lumbosacral",
+    "sacrum",
+    "coccyx",
+}
+CLAUSE_END = re.compile(r"[,;:()]")
+
+
+def _clause_and_sentence(context: str) -> list[str]:
+    """`context` is the sentence with the span marked by \x00 on both sides: the clause of
+    the span (between commas, semicolons, colons, brackets), then the whole sentence."""
+    before, _, rest = context.partition("\x00")
+    span, _, after = rest.partition("\x00")
+    head = CLAUSE_END.split(before)[-1]
+    tail = CLAUSE_END.split(after)[0]
+    return [f"{head} {tail}", f"{before} {after}"]
+
+
+def laterality(tokens: list[str]) -> str:
+    sides = {SIDES[t] for t in tokens if t in SIDES}
+    if "bilateral" in sides or {"left", "right"} <= sides:
+        return "bilateral"
+    if not sides and any(t in PLURAL_LIMBS for t in tokens):
+        return "bilateral"
+    return sides.pop() if sides else ""
+
+
+class Coder:
+    """Codes texts with the rows of the three rule files; `titles` is {code: title} of the
+    ICD-10-CM codes without a 7th character (the title fallback and the `icd10cm_title`)."""
+
+    def __init__(
+        self,
+        wcio: list[dict[str, Any]],
+        terms: list[dict[str, Any]],
+        icd_map: list[dict[str, Any]],
+        titles: dict[str, str],
+        by_title: dict[str, str] | None = None,
+    ) -> None:
+        self.names = {r["code"]: r["name"] for r in wcio}
+        self.regions = {r["code"]: r["region"] for r in wcio}
+        self.terms = {key(r["term"]): (r["kind"], r["site"], r["code"]) for r in terms}
+        self.map: dict[tuple[str, str, str], str] = {}
+        self.sited: set[str] = set()  # conditions whose code depends on a site
+        self.alias: dict[str, str] = {}  # code "=sprain": coded as the condition "sprain"
+        for r in icd_map:
+            for condition in r["condition"].split("|"):
+                k = key(condition)
+                if r["code"].startswith("="):
+                    self.alias[k] = key(r["code"][1:])
+                    continue
+                self.map.setdefault((k, r["site"], r["side"]), r["code"])
+                if r["site"]:
+                    self.sited.add(k)
+        self.conditions = {k for k, _, _ in self.map} | set(self.alias)
+        self._longest: dict[int, dict[str, int]] = {}  # first word -> most words of a key
+        for vocabulary in (self.terms, self.conditions):
+            longest: dict[str, int] = {}
+            for k in vocabulary:
+                first, n = k.split(" ", 1)[0], k.count(" ") + 1
+                longest[first] = max(longest.get(first, 0), n)
+            self._longest[id(vocabulary)] = longest
+        self._around: dict[str, dict[str, Any]] = {}  # context text -> its body part
+        self.titles = titles
+        self._by_title = by_title
+
+    @property
+    def by_title(self) -> dict[str, str]:
+        """Normalised title -> code, built once when first needed; a title that two codes
+        share is left out (no guessing)."""
+        if self._by_title is None:
+            index: dict[str, str] = {}
+            shared: set[str] = set()
+            for code, title in self.titles.items():
+                k = title_key(title)
+                if k in index and index[k] != code:
+                    shared.add(k)
+                index.setdefault(k, code)
+            self._by_title = {k: c for k, c in index.items() if k not in shared}
+        return self._by_title
+
+    # -- body part -------------------------------------------------------------------------
+    def _matches(self, tokens: list[str], vocabulary, greedy: bool):
+        """(start, end, key) of vocabulary keys in tokens: the longest at each word, and with
+        `greedy` the next search starts after it (sites); without, every match (conditions).
+        Only words that start a key are tried, up to that key's length."""
+        longest = self._longest[id(vocabulary)]
+        found, i = [], 0
+        while i < len(tokens):
+            hit = None
+            for n in range(min(longest.get(tokens[i], 0), len(tokens) - i), 0, -1):
+                k = " ".join(tokens[i : i + n])
+                if k in vocabulary:
+                    hit = (i, i + n, k)
+                    found.append(hit)
+                    if not greedy:
+                        for m in range(n - 1, 0, -1):
+                            sub = " ".join(tokens[i : i + m])
+                            if sub in vocabulary:
+                                found.append((i, i + m, sub))
+                    break
+            i = hit[1] if hit and greedy else i + 1
+        return found
+
+    def body_part(
+        self, tokens: list[str], levels: list[str], context: bool = False
+    ) -> dict[str, Any]:
+        """{body_part_code, body_part, sites [(start, end, site key)], parts (codes before
+        combining)}; code "" when nothing is written (the caller decides on 65)."""
+        sites, parts, disc, mental, systemic = [], [], False, False, False
+        # "strain ... at upper arm level, right arm": the words after "level" only say the side
+        end_at = tokens.index("level") if "level" in tokens else len(tokens)
+        limbs = []
+        for start, end, k in self._matches(tokens[:end_at], self.terms, greedy=True):
+            kind, site, code = self.terms[k]
+            if kind == "limb":
+                sites.append((start, end, site))
+                limbs.append(code)
+            elif kind == "disc":
+                disc = True
+            elif kind == "mental":
+                mental = True
+            elif kind == "systemic":
+                systemic = True
+            else:
+                if site:
+                    sites.append((start, end, site))
+                if code and code not in parts:
+                    parts.append(code)
+        for code in limbs:  # "carpal tunnel syndrome, left upper limb" is the wrist
+            if code not in parts and not any(
+                self.regions.get(p) == self.regions.get(code) for p in parts
+            ):
+                parts.append(code)
+        if not parts and levels:
+            region = levels[0][0]
+            parts = [{"C": "20", "T": "41"}.get(region, "42")]
+        if disc and not context:
+            parts = list(dict.fromkeys(DISC_CODE.get(p, p) for p in parts))
+        if not parts:
+            parts = [MENTAL] if mental else [SYSTEMIC] if systemic else []
+        code = self.combine(parts)
+        sided = {  # the sides written right before a site ("MRI of the right knee")
+            tokens[i]
+            for start, _, _ in sites
+            for i in range(max(0, start - 2), start)
+            if tokens[i] in SIDES
+        }
+        return {
+            "code": code,
+            "sites": sites,
+            "parts": parts,
+            "sided": laterality(list(sided)),
+            "disc": disc,
+        }
+
+    def combine(self, parts: list[str]) -> str:
+        """One code for several parts: wrist and hand 39; parts of one region its `multiple`
+        code (10, 20, 30, 40, 50); parts of two or more regions 90."""
+        parts = list(dict.fromkeys(parts))
+        if not parts:
+            return ""
+        if len(parts) == 1:
+            return parts[0]
+        if set(parts) <= {"34", "35", "39"}:
+            return "39"
+        if set(parts) <= {"42", "43"} or set(parts) <= {"20", "22"}:
+            return "43" if "43" in parts else "22"  # a disc and its area: the disc
+        regions = {self.regions.get(p, "other") for p in parts}
+        if len(regions) == 1:
+            return REGION_MULTIPLE.get(regions.pop(), MULTIPLE)
+        return MULTIPLE
+
+    # -- ICD-10-CM ---------------------------------------------------------------------------
+    def icd10cm(self, text: str, tokens: list[str], sites, levels: list[str], side: str) -> str:
+        """The code of the whole text's exact title, else the curated map; '' when neither
+        gives one code."""
+        exact = self.by_title.get(title_key(text)) if self.titles else None
+        if exact:
+            return exact
+        conditions = sorted(
+            self._matches(tokens, self.conditions, greedy=False),
+            key=lambda m: (-(m[1] - m[0]), m[0]),
+        )
+        if not conditions:
+            return ""
+        level_site = LEVEL_SITE.get(levels[0][0]) if levels else None
+        if level_site and any(lv.startswith("L5-S") for lv in levels):
+            level_site = "lumbosacral"
+        candidates = []
+        for start, end, cond in conditions:
+            cond = self.alias.get(cond, cond)
+            outside = {s for s0, s1, s in sites if s1 <= start or s0 >= end}
+            if not outside and level_site:
+                outside = {level_site}
+            candidates.append((cond, outside))
+        for cond, outside in candidates:  # a site-specific code first
+            if len(outside) == 1:
+                site = next(iter(outside))
+                for k in ((cond, site, side), (cond, site, "")):
+                    if k in self.map:
+                        return self.map[k]
+                parent = {"lumbosacral": "lumbar", "cervicothoracic": "cervical"}.get(site)
+                if parent and (cond, parent, "") in self.map:
+                    return self.map[(cond, parent, "")]
+        for cond, outside in candidates:  # then a condition whose code needs no site
+            if outside and cond in self.sited:
+                continue
+            for k in ((cond, "", side), (cond, "", "")):
+                if k in self.map:
+                    return self.map[k]
+        return ""
+
+    def _needs_site(self, tokens: list[str]) -> bool:
+        """A text whose condition is coded by its site ("fracture", "meniscal tearing"), or
+        that names no known condition; not a condition that has no site ("chronic pain")."""
+        found = [self.alias.get(k, k) for _, _, k in self._matches(tokens, self.conditions, True)]
+        return not found or any(k in self.sited for k in found)
+
+    def _context_part(self, text: str):
+        """(words, levels, body part) of a clause or sentence, kept for the next entity of
+        the same sentence (a letter's entities share sentences)."""
+        found = self._around.get(text)
+        if found is None:
+            if len(self._around) > 256:
+                self._around.clear()
+            tokens, levels = words(text), spinal_levels(text)
+            found = self._around[text] = (tokens, levels, self.body_part(tokens, levels, True))
+        return found
+
+    def _side_of_site(self, sites, context: str) -> str:
+        """The side its clause, else its sentence, writes right before the span's own site
+        ("MRI of the right knee revealed meniscal tearing"); '' when none or several."""
+        keys = {s for _, _, s in sites}
+        if len(keys) != 1 or keys & SPINE_SITES:
+            return ""  # a spine condition has no side of its own ("low back strain")
+        for around_text in _clause_and_sentence(context):
+            around_tokens, _, around = self._context_part(around_text)
+            same = [(s0, s1, s) for s0, s1, s in around["sites"] if s in keys]
+            sides = {
+                SIDES[around_tokens[i]]
+                for s0, _, _ in same
+                for i in range(max(0, s0 - 2), s0)
+                if around_tokens[i] in SIDES
+            }
+            if sides:
+                return sides.pop() if len(sides) == 1 else ""
+        return ""
+
+    def code(
+        self, text: str, default_part: str = UNCLASSIFIED, context: str | None = None
+    ) -> dict[str, Any]:
+        """All coded values of one diagnosis (or item) text. A text that names no part
+        ("meniscal tearing") takes the part, side and levels of its `context` (its sentence:
+        "MRI of the right knee revealed meniscal tearing") when that names exactly one part."""
+        tokens = words(text)
+        levels = spinal_levels(text)
+        side = laterality(tokens)
+        part = self.body_part(tokens, levels)
+        sites = part["sites"]
+        if not part["code"] and context and self._needs_site(tokens):
+            clause = True
+            for around_text in _clause_and_sentence(context):
+                around_tokens, context_levels, around = self._context_part(around_text)
+                physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
+                if len(physical) == 1 and len({s for _, _, s in around["sites"]}) <= 1:
+                    around = dict(around)  # the cached one stays as it is
+                    if part["disc"]:  # "degenerative disc disease" in "L5-S1 ...": the disc
+                        around["parts"] = [DISC_CODE.get(p, p) for p in around["parts"]]
+                        around["code"] = self.combine(around["parts"])
+                    part = around
+                    levels = levels or context_levels
+                    side = side or (laterality(around_tokens) if clause else around["sided"])
+                    n = len(tokens) + 1  # the context's sites count as written outside the span
+                    sites = [(n, n + 1, s) for _, _, s in around["sites"]]
+                    break
+                if physical:
+                    break  # the clause names several parts: the sentence cannot tell either
+                clause = False
+        elif part["code"] and context and not side:
+            side = self._side_of_site(part["sites"], context)
+        code = part["code"] or default_part
+        icd = self.icd10cm(text, tokens, sites, levels, side)
+        return {
+            "body_part_code": code or None,
+            "body_part": self.names.get(code) if code else None,
+            "laterality": side,
+            "spinal_levels": levels,
+            "parts": part["parts"],
+            "icd10cm": icd or None,
+            "icd10cm_title": self.titles.get(icd) if icd else None,
+            "icd10cm_category": icd[:3] if icd else None,
+        }
+
+
+def icd10cm_titles(codes: list[str] = ()) -> dict[str, str]:
+    """{code: title} of the most specific ICD-10-CM codes without a 7th character of the
+    FALLBACK_CHAPTERS, and of `codes`, from the code set the `simple-icd-10-cm` package
+    ships. Imported only here (building the pipeline): the package takes ~1.7 s to import."""
+    import simple_icd_10_cm as cm
+
+    titles = {}
+    for code in cm.get_all_codes(with_dots=True):
+        if code[0] not in FALLBACK_CHAPTERS or not re.match(r"[A-Z][0-9]", code):
+            continue
+        if len(code.replace(".", "")) > 6:
+            continue  # chapters and blocks; 7-character codes carry an encounter
+        if any(len(child.replace(".", "")) <= 6 for child in cm.get_children(code)):
+            continue  # not the most specific: a code below it says more
+        titles[code] = cm.get_description(code)
+    for code in codes:
+        if code and cm.is_valid_item(code):
+            titles[code] = cm.get_description(code)
+    return titles
