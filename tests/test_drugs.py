@@ -305,7 +305,8 @@ def test_new_columns_are_in_the_tables_and_in_columns_csv():
         rows = {(r["table"], r["column"]): r for r in csv.DictReader(fh)}
     for table, columns in new.items():
         declared = DECISION_COLUMNS if table == "decisions" else ENTITY_COLUMNS
-        assert declared[-len(columns) :] == columns
+        start = declared.index(columns[0])
+        assert declared[start : start + len(columns)] == columns
         for column in columns:
             assert rows[(table, column)]["description"]
     assert rows[("decisions", "strength")]["list"] == "true"
