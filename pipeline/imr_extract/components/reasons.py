@@ -55,7 +55,9 @@ _CLAUSE = re.compile(
     re.I,
 )
 QUOTE_WORDS = 6
-FINDING, GUIDELINE, CONCLUSION = 0, 1, 2  # evidence ranks of a sentence, best first
+# evidence ranks of a sentence, best first: the reviewer's finding about this patient or request,
+# a finding that names neither, quoted or paraphrased guideline text, the closing sentence
+FINDING, PLAIN, GUIDELINE, CONCLUSION = 0, 1, 2, 3
 _QUOTES = '"\u201c\u201d'
 
 
@@ -134,6 +136,7 @@ class DecisionReasons(RuleComponent):
         self._conclusions = [
             re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("conclusion", [])
         ]
+        self._case = [re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("case", [])]
         self._defaults = {r["outcome"]: r["code"] for r in by_kind.get("default", [])}
         self._context = ConText(
             self.nlp,
@@ -297,6 +300,8 @@ class DecisionReasons(RuleComponent):
             return GUIDELINE
         if any(c.search(sentence) for c in self._conclusions):
             return CONCLUSION
+        if self._case and not any(c.search(sentence) for c in self._case):
+            return PLAIN
         return FINDING
 
     @staticmethod
