@@ -204,6 +204,8 @@ class DecisionReasons(RuleComponent):
             if unless is not None and unless.search(text[sent[0] : sent[1]]):
                 continue
             rank = self._rank(text, sent, t.start_char, quoted[index])
+            if rule.get("case") == "require" and not self._about_case(text[sent[0] : sent[1]]):
+                continue
             if rank == GUIDELINE and rule.get("guideline") == "skip":
                 continue
             if rank == CONCLUSION and rule.get("conclusion") == "skip":
@@ -256,8 +258,8 @@ class DecisionReasons(RuleComponent):
             if best is not None:
                 return {rule["code"]: best[1]}
         code = self._defaults.get(outcome or "", "other")
-        last = list(part.sents)[-1] if len(part) else part
-        return {code: last}
+        sents = [s for s in part.sents if s.text.strip()]  # not a trailing line break
+        return {code: sents[-1] if sents else part}
 
     def _literal_pattern(self, literal: str) -> dict:
         """A several-word literal as a token pattern that lets line breaks sit between its words."""
@@ -300,9 +302,13 @@ class DecisionReasons(RuleComponent):
             return GUIDELINE
         if any(c.search(sentence) for c in self._conclusions):
             return CONCLUSION
-        if self._case and not any(c.search(sentence) for c in self._case):
+        if self._case and not self._about_case(sentence):
             return PLAIN
         return FINDING
+
+    def _about_case(self, sentence: str) -> bool:
+        """Whether the sentence speaks of this patient, their records or this request."""
+        return any(c.search(sentence) for c in self._case)
 
     @staticmethod
     def _evidence(doc: Doc, hit: Span, part: Span, code: str) -> Span:
