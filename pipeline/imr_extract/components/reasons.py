@@ -25,12 +25,13 @@ documentation of ..." gives criteria_not_documented only where no specific code 
 import re
 
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, SpanGroup
 
 from imr_extract.components.base import RuleComponent, doc_text
 from imr_extract.components.context import _quiet_medspacy
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
-from imr_extract.components.fast_context import run_context
+from imr_extract.components.fast_context import _edges, run_context
 from imr_extract.rules import packaged_rules
 
 REASONS_KEY = "imr_reasons"
@@ -146,18 +147,25 @@ class DecisionReasons(RuleComponent):
             input_span_type="group",
             span_group_name=TARGETS_KEY,
         )
-        self._context.add(
-            [
-                ConTextRule(
-                    r["literal"],
-                    r["category"],
-                    direction=r["direction"],
-                    **{k: r[k] for k in ("pattern", "max_scope") if k in r},
-                    **({} if "pattern" in r else self._literal_pattern(r["literal"])),
-                )
-                for r in by_kind.get("modifier", [])
-            ]
-        )
+        modifiers = [
+            ConTextRule(
+                r["literal"],
+                r["category"],
+                direction=r["direction"],
+                **{k: r[k] for k in ("pattern", "max_scope") if k in r},
+                **({} if "pattern" in r else self._literal_pattern(r["literal"])),
+            )
+            for r in by_kind.get("modifier", [])
+        ]
+        self._context.add(modifiers)
+        # the same rules as token patterns, for matching sentence by sentence (`_sentence_context`)
+        self._modifier_matcher = Matcher(self.nlp.vocab)
+        self._modifier_rules = {}
+        for number, rule in enumerate(modifiers):
+            key = f"{self.name}_modifier_{number}"
+            pattern = rule.pattern or [{"LOWER": rule.literal.lower()}]
+            self._modifier_matcher.add(key, [pattern])
+            self._modifier_rules[key] = rule
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
@@ -179,9 +187,14 @@ class DecisionReasons(RuleComponent):
         doc.spans[TARGETS_KEY] = targets
         negated = set()
         if targets:
+            edges = (
+                self._sentence_context(doc, targets)
+                if self.fast
+                else run_context(self._context, doc, targets, fast=False)
+            )
             negated = {
                 (t.start, t.end, t.label_)
-                for t, modifier in run_context(self._context, doc, targets, self.fast)
+                for t, modifier in edges
                 if modifier.category == "NEGATED_EXISTENCE"
             }
         quoted = {part._.imr_decision_index: self._quote_marks(text, part) for part in rationales}
@@ -238,6 +251,29 @@ class DecisionReasons(RuleComponent):
         doc.spans[self.span_key] = SpanGroup(doc, name=self.span_key, spans=spans)
         del doc.spans[TARGETS_KEY]
         return doc
+
+    def _sentence_context(self, doc: Doc, targets: list[Span]) -> list:
+        """ConText's edges, its modifiers matched only in the sentences that hold a target: a
+        modifier's scope never leaves its sentence, so the edges are those of ConText run on
+        the whole letter (`fast: false`; tests/test_reasons.py compares the two), for the
+        rationale sentences' share of the matching."""
+        from medspacy.common.util import prune_overlapping_matches
+        from medspacy.context.context_graph import ConTextGraph
+        from medspacy.context.context_modifier import ConTextModifier
+
+        sentences = {(s.start, s.end): s for s in (doc[t.start].sent for t in targets)}
+        matches = []
+        for start, _ in sorted(sentences):
+            span = sentences[(start, _)]
+            matches += [(m, start + a, start + b) for m, a, b in self._modifier_matcher(span)]
+        graph = ConTextGraph()
+        graph.targets = targets
+        graph.modifiers = [
+            ConTextModifier(self._modifier_rules[self.nlp.vocab.strings[m]], a, b, doc)
+            for m, a, b in prune_overlapping_matches(matches)
+        ]
+        graph.update_scopes()
+        return _edges(graph.modifiers, targets)
 
     def _fallback(
         self, doc: Doc, text: str, part: Span, outcome: str | None, quotes: list[tuple[int, int]]
