@@ -84,6 +84,15 @@ def _spaced(pattern: str) -> str:
     return "".join(out)
 
 
+def _lowered(pattern: str) -> str:
+    """The pattern in lower case, its escapes (\\W, \\S, \\B, \\D) kept as written."""
+    out, escaped = [], False
+    for char in pattern:
+        out.append(char if escaped else char.lower())
+        escaped = not escaped and char == "\\"
+    return "".join(out)
+
+
 @Language.factory(
     "imr_reasons",
     default_config={"span_key": REASONS_KEY, "fast": True},
@@ -119,6 +128,10 @@ class DecisionReasons(RuleComponent):
                 raise ValueError(f"reasons.jsonl: unknown reason code {rule['code']!r}")
         self._targets = [
             (re.compile(_spaced(r["pattern"]), re.I), r) for r in by_kind.get("target", [])
+        ]
+        # the same patterns in lower case, for the lower-cased text: about twice as fast as re.I
+        self._lower_targets = [
+            re.compile(_lowered(_spaced(r["pattern"]))) for r in by_kind.get("target", [])
         ]
         self._unless = [
             re.compile(_spaced(r["unless"]), re.I) if r.get("unless") else None
@@ -177,9 +190,14 @@ class DecisionReasons(RuleComponent):
         }
         rationales = [p for p in doc.spans.get(PARTS_KEY, []) if p.label_ == "rationale"]
         targets = []
+        lower = text.lower()
+        if len(lower) == len(text):  # no character whose lower case is longer: same offsets
+            patterns, scanned = self._lower_targets, lower
+        else:
+            patterns, scanned = [pattern for pattern, _ in self._targets], text
         for part in rationales:
-            for number, (pattern, _) in enumerate(self._targets):
-                for m in pattern.finditer(text, part.start_char, part.end_char):
+            for number, pattern in enumerate(patterns):
+                for m in pattern.finditer(scanned, part.start_char, part.end_char):
                     span = doc.char_span(m.start(), m.end(), str(number), alignment_mode="expand")
                     if span is not None:
                         span._.imr_decision_index = part._.imr_decision_index
