@@ -81,7 +81,9 @@ def _check_edges(nlp, texts, monkeypatch) -> CheckedRun:
 
 def test_fast_edges_are_medspacys_on_the_samples(nlp, monkeypatch):
     checked = _check_edges(nlp, _texts(), monkeypatch)
-    assert checked.calls >= len(SAMPLE_NAMES)  # imr_context on every letter, imr_reasons too
+    assert checked.calls >= len(
+        SAMPLE_NAMES
+    )  # imr_context on every letter (imr_reasons: the rows test)
     assert checked.edges > 0
 
 
