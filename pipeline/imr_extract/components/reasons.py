@@ -17,8 +17,9 @@ evidence is its first hit in the reviewer's own findings when it has one, else i
 text, else in the conclusion (guide rules 1 and 2); among the reviewer's findings, a sentence
 that a `case` rule marks as speaking of this patient, their records or this request comes
 before one that names none of them ("Imaging without red flags is of little value" yields to
-"The patient has no red flags"); a `weak` target's hit yields to any other hit of its code. A target's `unless` pattern drops a hit whose sentence matches it
-("not recommended beyond 2 weeks" is a duration, not a verdict), `item` limits it to
+"The patient has no red flags"); a `weak` target's hit yields to any other hit of its code.
+A target's `unless` pattern drops a hit whose sentence matches it ("not recommended beyond
+2 weeks" is a duration, not a verdict), `item` limits it to
 decisions whose item matches (opioid monitoring for opioids), `case: require` to a sentence
 about the patient (a guideline's time limit applied to them), and an `exclusive` target
 counts only in a clause that no other (non-exclusive) code claims: the generic "there is no
