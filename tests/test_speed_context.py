@@ -37,6 +37,17 @@ def _foreign(key) -> bool:
     return isinstance(key, tuple) and len(key) > 1 and not str(key[1]).startswith("imr_")
 
 
+def _twin(doc: Doc) -> Doc:
+    """A copy of the Doc; an earlier ConText's graph holds Spans, which do not deep-copy: the
+    two share it."""
+    medspacy_keys = [k for k in doc.user_data if k not in _modifiers(doc) and _foreign(k)]
+    foreign = {key: doc.user_data.pop(key) for key in [*_modifiers(doc), *medspacy_keys]}
+    twin = doc.copy()
+    doc.user_data.update(foreign)
+    twin.user_data.update(foreign)
+    return twin
+
+
 class CheckedRun:
     """Stands in for `run_context`: runs medspaCy's own call on a copy of the Doc, then the
     fast pairing on the Doc, and records both edge lists and the modifiers they leave."""
@@ -46,12 +57,7 @@ class CheckedRun:
         self.original = fast_context.run_context
 
     def __call__(self, context, doc, targets, fast=True):
-        # an earlier ConText's graph holds Spans, which do not deep-copy: share it
-        medspacy_keys = [k for k in doc.user_data if k not in _modifiers(doc) and _foreign(k)]
-        foreign = {key: doc.user_data.pop(key) for key in [*_modifiers(doc), *medspacy_keys]}
-        twin = doc.copy()
-        doc.user_data.update(foreign)
-        twin.user_data.update(foreign)
+        twin = _twin(doc)
         plain = self.original(context, twin, None, fast=False)
         edges = self.original(context, doc, targets, fast=True)
         assert _edge_keys(edges) == _edge_keys(plain)
@@ -74,6 +80,19 @@ def _check_edges(nlp, texts, monkeypatch) -> CheckedRun:
     checked = CheckedRun()
     monkeypatch.setattr(context_module, "run_context", checked)
     monkeypatch.setattr(reasons, "run_context", checked)
+    sentence_context = reasons.DecisionReasons._sentence_context
+
+    def checked_sentences(self, doc, targets):
+        """imr_reasons matches modifiers only in the targets' sentences: the same edges as
+        medspaCy's own call on the whole letter."""
+        plain = checked.original(self._context, _twin(doc), None, fast=False)
+        edges = sentence_context(self, doc, targets)
+        assert sorted(_edge_keys(edges)) == sorted(_edge_keys(plain))
+        checked.calls += 1
+        checked.edges += len(edges)
+        return edges
+
+    monkeypatch.setattr(reasons.DecisionReasons, "_sentence_context", checked_sentences)
     for text in texts:
         nlp(text)
     return checked

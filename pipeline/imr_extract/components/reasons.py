@@ -14,23 +14,32 @@ or paraphrase a guideline ("The MTUS states ..."), as do long quotations, and `c
 rules the closing sentence ("Therefore, the request is not medically necessary"): a target
 with `"guideline": "skip"` (or `"conclusion": "skip"`) ignores hits there, and each code's
 evidence is its first hit in the reviewer's own findings when it has one, else in guideline
-text, else in the conclusion (guide rules 1 and 2); a `weak` target's hit yields to any
-other hit of its code. A target's `unless` pattern drops a hit whose sentence matches it
-("not recommended beyond 2 weeks" is a duration, not a verdict), `item` limits it to
-decisions whose item matches (opioid monitoring for opioids), and an `exclusive` target
+text, else in the conclusion (guide rules 1 and 2); among the reviewer's findings, a sentence
+that a `case` rule marks as speaking of this patient, their records or this request comes
+before one that names none of them ("Imaging without red flags is of little value" yields to
+"The patient has no red flags"); a `weak` target's hit yields to any other hit of its code.
+A target's `unless` pattern drops a hit whose sentence matches it ("not recommended beyond
+2 weeks" is a duration, not a verdict), `item` limits it to
+decisions whose item matches (opioid monitoring for opioids), `case: require` to a sentence
+about the patient (a guideline's time limit applied to them), and an `exclusive` target
 counts only in a clause that no other (non-exclusive) code claims: the generic "there is no
 documentation of ..." gives criteria_not_documented only where no specific code does.
+
+Only rationale text is searched: targets in the lower-cased rationales (patterns lower-cased
+too, which Python's regex engine runs about twice as fast as IGNORECASE), and ConText's
+modifiers only in the sentences that hold a target (`_sentence_context`).
 """
 
 import re
 
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, SpanGroup
 
 from imr_extract.components.base import RuleComponent, doc_text
 from imr_extract.components.context import _quiet_medspacy
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
-from imr_extract.components.fast_context import run_context
+from imr_extract.components.fast_context import _edges, run_context
 from imr_extract.rules import packaged_rules
 
 REASONS_KEY = "imr_reasons"
@@ -55,7 +64,9 @@ _CLAUSE = re.compile(
     re.I,
 )
 QUOTE_WORDS = 6
-FINDING, GUIDELINE, CONCLUSION = 0, 1, 2  # evidence ranks of a sentence, best first
+# evidence ranks of a sentence, best first: the reviewer's finding about this patient or request,
+# a finding that names neither, quoted or paraphrased guideline text, the closing sentence
+FINDING, PLAIN, GUIDELINE, CONCLUSION = 0, 1, 2, 3
 _QUOTES = '"\u201c\u201d'
 
 
@@ -78,6 +89,15 @@ def _spaced(pattern: str) -> str:
             out.append(r"\s" if in_class else r"\s+")
             continue
         out.append(char)
+    return "".join(out)
+
+
+def _lowered(pattern: str) -> str:
+    """The pattern in lower case, its escapes (\\W, \\S, \\B, \\D) kept as written."""
+    out, escaped = [], False
+    for char in pattern:
+        out.append(char if escaped else char.lower())
+        escaped = not escaped and char == "\\"
     return "".join(out)
 
 
@@ -117,6 +137,10 @@ class DecisionReasons(RuleComponent):
         self._targets = [
             (re.compile(_spaced(r["pattern"]), re.I), r) for r in by_kind.get("target", [])
         ]
+        # the same patterns in lower case, for the lower-cased text: about twice as fast as re.I
+        self._lower_targets = [
+            re.compile(_lowered(_spaced(r["pattern"]))) for r in by_kind.get("target", [])
+        ]
         self._unless = [
             re.compile(_spaced(r["unless"]), re.I) if r.get("unless") else None
             for r in by_kind.get("target", [])
@@ -134,6 +158,7 @@ class DecisionReasons(RuleComponent):
         self._conclusions = [
             re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("conclusion", [])
         ]
+        self._case = [re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("case", [])]
         self._defaults = {r["outcome"]: r["code"] for r in by_kind.get("default", [])}
         self._context = ConText(
             self.nlp,
@@ -143,18 +168,25 @@ class DecisionReasons(RuleComponent):
             input_span_type="group",
             span_group_name=TARGETS_KEY,
         )
-        self._context.add(
-            [
-                ConTextRule(
-                    r["literal"],
-                    r["category"],
-                    direction=r["direction"],
-                    **{k: r[k] for k in ("pattern", "max_scope") if k in r},
-                    **({} if "pattern" in r else self._literal_pattern(r["literal"])),
-                )
-                for r in by_kind.get("modifier", [])
-            ]
-        )
+        modifiers = [
+            ConTextRule(
+                r["literal"],
+                r["category"],
+                direction=r["direction"],
+                **{k: r[k] for k in ("pattern", "max_scope") if k in r},
+                **({} if "pattern" in r else self._literal_pattern(r["literal"])),
+            )
+            for r in by_kind.get("modifier", [])
+        ]
+        self._context.add(modifiers)
+        # the same rules as token patterns, for matching sentence by sentence (`_sentence_context`)
+        self._modifier_matcher = Matcher(self.nlp.vocab)
+        self._modifier_rules = {}
+        for number, rule in enumerate(modifiers):
+            key = f"{self.name}_modifier_{number}"
+            pattern = rule.pattern or [{"LOWER": rule.literal.lower()}]
+            self._modifier_matcher.add(key, [pattern])
+            self._modifier_rules[key] = rule
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
@@ -166,9 +198,14 @@ class DecisionReasons(RuleComponent):
         }
         rationales = [p for p in doc.spans.get(PARTS_KEY, []) if p.label_ == "rationale"]
         targets = []
+        lower = text.lower()
+        if len(lower) == len(text):  # no character whose lower case is longer: same offsets
+            patterns, scanned = self._lower_targets, lower
+        else:
+            patterns, scanned = [pattern for pattern, _ in self._targets], text
         for part in rationales:
-            for number, (pattern, _) in enumerate(self._targets):
-                for m in pattern.finditer(text, part.start_char, part.end_char):
+            for number, pattern in enumerate(patterns):
+                for m in pattern.finditer(scanned, part.start_char, part.end_char):
                     span = doc.char_span(m.start(), m.end(), str(number), alignment_mode="expand")
                     if span is not None:
                         span._.imr_decision_index = part._.imr_decision_index
@@ -176,9 +213,14 @@ class DecisionReasons(RuleComponent):
         doc.spans[TARGETS_KEY] = targets
         negated = set()
         if targets:
+            edges = (
+                self._sentence_context(doc, targets)
+                if self.fast
+                else run_context(self._context, doc, targets, fast=False)
+            )
             negated = {
                 (t.start, t.end, t.label_)
-                for t, modifier in run_context(self._context, doc, targets, self.fast)
+                for t, modifier in edges
                 if modifier.category == "NEGATED_EXISTENCE"
             }
         quoted = {part._.imr_decision_index: self._quote_marks(text, part) for part in rationales}
@@ -201,6 +243,8 @@ class DecisionReasons(RuleComponent):
             if unless is not None and unless.search(text[sent[0] : sent[1]]):
                 continue
             rank = self._rank(text, sent, t.start_char, quoted[index])
+            if rule.get("case") == "require" and not self._about_case(text[sent[0] : sent[1]]):
+                continue
             if rank == GUIDELINE and rule.get("guideline") == "skip":
                 continue
             if rank == CONCLUSION and rule.get("conclusion") == "skip":
@@ -234,6 +278,29 @@ class DecisionReasons(RuleComponent):
         del doc.spans[TARGETS_KEY]
         return doc
 
+    def _sentence_context(self, doc: Doc, targets: list[Span]) -> list:
+        """ConText's edges, its modifiers matched only in the sentences that hold a target: a
+        modifier's scope never leaves its sentence, so the edges are those of ConText run on
+        the whole letter (`fast: false`; tests/test_reasons.py compares the two), for the
+        rationale sentences' share of the matching."""
+        from medspacy.common.util import prune_overlapping_matches
+        from medspacy.context.context_graph import ConTextGraph
+        from medspacy.context.context_modifier import ConTextModifier
+
+        sentences = {(s.start, s.end): s for s in (doc[t.start].sent for t in targets)}
+        matches = []
+        for start, _ in sorted(sentences):
+            span = sentences[(start, _)]
+            matches += [(m, start + a, start + b) for m, a, b in self._modifier_matcher(span)]
+        graph = ConTextGraph()
+        graph.targets = targets
+        graph.modifiers = [
+            ConTextModifier(self._modifier_rules[self.nlp.vocab.strings[m]], a, b, doc)
+            for m, a, b in prune_overlapping_matches(matches)
+        ]
+        graph.update_scopes()
+        return _edges(graph.modifiers, targets)
+
     def _fallback(
         self, doc: Doc, text: str, part: Span, outcome: str | None, quotes: list[tuple[int, int]]
     ) -> dict[str, Span]:
@@ -253,8 +320,8 @@ class DecisionReasons(RuleComponent):
             if best is not None:
                 return {rule["code"]: best[1]}
         code = self._defaults.get(outcome or "", "other")
-        last = list(part.sents)[-1] if len(part) else part
-        return {code: last}
+        sents = [s for s in part.sents if s.text.strip()]  # not a trailing line break
+        return {code: sents[-1] if sents else part}
 
     def _literal_pattern(self, literal: str) -> dict:
         """A several-word literal as a token pattern that lets line breaks sit between its words."""
@@ -297,7 +364,13 @@ class DecisionReasons(RuleComponent):
             return GUIDELINE
         if any(c.search(sentence) for c in self._conclusions):
             return CONCLUSION
+        if self._case and not self._about_case(sentence):
+            return PLAIN
         return FINDING
+
+    def _about_case(self, sentence: str) -> bool:
+        """Whether the sentence speaks of this patient, their records or this request."""
+        return any(c.search(sentence) for c in self._case)
 
     @staticmethod
     def _evidence(doc: Doc, hit: Span, part: Span, code: str) -> Span:
