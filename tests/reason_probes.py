@@ -235,13 +235,6 @@ PROBES = [
         {"criteria_met": "The documentation supports"},
     ),
     # other
-    (
-        "Physical therapy 8 sessions",
-        "Upheld",
-        "The patient has completed 18 sessions and should be well versed in a home exercise "
-        "program; supervised therapy is no longer needed." + CONCLUSION,
-        {"other": "The patient has completed 18 sessions"},
-    ),
 ]
 
 # more ways of saying each reason
