@@ -54,6 +54,9 @@ RULE_FILES = {
     "wcio": "wcio_body_parts.csv",
     "term": "body_part_terms.csv",
     "icd": "icd10cm_map.csv",
+    # generated from icd10cm_map_bases.csv by `python -m imr_extract.icd10cm_map_gen`: after
+    # the curated rows, so a curated row wins
+    "icd_generated": "icd10cm_map_generated.csv",
 }
 
 
@@ -83,7 +86,7 @@ class ClinicalCoder(RuleComponent):
         rules = []
         for table, file in RULE_FILES.items():
             rules += [{"table": table, **row} for row in packaged_rules(file)]
-        map_codes = [r["code"] for r in rules if r["table"] == "icd"]
+        map_codes = [r["code"] for r in rules if r["table"] in ("icd", "icd_generated")]
         self.index = titles_index(icd10cm_titles(map_codes), map_codes)
         self.set_rules(rules)
 
@@ -92,7 +95,7 @@ class ClinicalCoder(RuleComponent):
         self.coder = Coder(
             rows["wcio"],
             rows["term"],
-            rows["icd"],
+            rows["icd"] + rows["icd_generated"],
             self.index["titles"],
             self.index["by_title"],
         )

@@ -373,7 +373,7 @@ class Coder:
             for around_text in _clause_and_sentence(context):
                 around_tokens, context_levels, around = self._context_part(around_text)
                 physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
-                if len(physical) == 1 and len({s for _, _, s in around["sites"]}) <= 1:
+                if len(physical) == 1:  # one part, however many words name it (tarsal, foot)
                     around = dict(around)  # the cached one stays as it is
                     if part["disc"]:  # "degenerative disc disease" in "L5-S1 ...": the disc
                         around["parts"] = [DISC_CODE.get(p, p) for p in around["parts"]]
