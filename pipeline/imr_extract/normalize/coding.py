@@ -427,7 +427,6 @@ class Coder:
         if not side and context:
             side = self._side_after(context)
         if not part["code"] and context and self._needs_site(tokens):
-            clause = True
             for around_text in _clause_and_sentence(context):
                 around_tokens, context_levels, around = self._context_part(around_text)
                 physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
@@ -445,7 +444,6 @@ class Coder:
                     break
                 if physical:
                     break  # the clause names several parts: the sentence cannot tell either
-                clause = False
         elif part["code"] and context and not side:
             side = self._side_of_site(part["sites"], context)
         code = part["code"] or default_part
