@@ -293,6 +293,8 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
     # a GI drug's or a sleep aid's part comes from its name (the item); in a rationale or a
     # summary, systemic conditions are mostly a drug's risks
     group = [t for t in group if t[2]["body_part_code"] != SYSTEMIC]
+    if physical and rationale:
+        physical = _working_diagnosis(physical)
     if physical:
         parts = _unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
@@ -316,6 +318,18 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
         "spinal_levels": levels,
     }
     return values, parts
+
+
+def _working_diagnosis(physical):
+    """The diagnoses of the part a rationale is about: the part its diagnoses name most often
+    when one part is named more often than any other ("the working diagnosis",
+    annotations/README.md); else all of them."""
+    counts = Counter(LINK_KEY.get(v["body_part_code"], v["body_part_code"]) for _, v in physical)
+    ranked = counts.most_common(2)
+    if len(ranked) < 2 or ranked[0][1] == ranked[1][1]:
+        return physical
+    top = ranked[0][0]
+    return [(e, v) for e, v in physical if LINK_KEY.get(v["body_part_code"], v["body_part_code"]) == top]
 
 
 def _normalized(ent) -> str:
