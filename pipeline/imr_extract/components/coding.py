@@ -324,12 +324,14 @@ def _working_diagnosis(physical):
     """The diagnoses of the part a rationale is about: the part its diagnoses name most often
     when one part is named more often than any other ("the working diagnosis",
     annotations/README.md); else all of them."""
-    counts = Counter(LINK_KEY.get(v["body_part_code"], v["body_part_code"]) for _, v in physical)
-    ranked = counts.most_common(2)
+
+    def linked(v) -> str:
+        return LINK_KEY.get(v["body_part_code"], v["body_part_code"])
+
+    ranked = Counter(linked(v) for _, v in physical).most_common(2)
     if len(ranked) < 2 or ranked[0][1] == ranked[1][1]:
         return physical
-    top = ranked[0][0]
-    return [(e, v) for e, v in physical if LINK_KEY.get(v["body_part_code"], v["body_part_code"]) == top]
+    return [(e, v) for e, v in physical if linked(v) == ranked[0][0]]
 
 
 def _normalized(ent) -> str:
