@@ -128,12 +128,20 @@ def _clause_and_sentence(context: str) -> list[str]:
 
 # a side written right after the span, in its own phrase: "(right arm)", ", left upper limb"
 # (only site words follow the side), "... in the legs bilaterally" (before the clause ends)
-SIDE_IN_BRACKETS = re.compile(r"^\s*\(\s*(left|right|bilateral)\b[^()]*\)", re.IGNORECASE)
+SIDE_IN_BRACKETS = re.compile(
+    r"^(?:[ \t]*,[ \t]*[a-z ]+?)?\s*\(\s*(left|right|bilateral)\b[^()]*\)", re.IGNORECASE
+)
 SIDE_AFTER_COMMA = re.compile(
     r"^[ \t]*,[ \t]*(left|right|bilateral)[ \t]+([a-z ]+?)[ \t]*(?:[,;:.()\n]|$)", re.IGNORECASE
 )
 # a side right before the span, a spinal level between them or not: "bilateral L5 [radicular
 # symptoms]"
+# the span's site written after it, ICD-10-CM title style: ", left upper limb", ", cervical
+# region", ", left hand" (a side, or region/level/area, must be there: not the next item of a list)
+SITE_AFTER_COMMA = re.compile(
+    r"^[ \t]*,[ \t]*((?:(?:left|right|bilateral)[ \t]+)?[a-z ]+?)[ \t]*(?:[;.(]|$)",
+    re.IGNORECASE,
+)
 SIDE_BEFORE = re.compile(
     r"\b(left|right|bilateral)[ \t]*(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$", re.IGNORECASE
 )
@@ -376,6 +384,19 @@ class Coder:
             found = self._around[text] = (tokens, levels, self.body_part(tokens, levels, True))
         return found
 
+    def _site_after(self, context: str) -> list[str]:
+        """The words of a site phrase right after the span (", left upper limb", ", cervical
+        region"): they belong to the span, as in an ICD-10-CM title."""
+        m = SITE_AFTER_COMMA.match(context.partition("\x00")[2].partition("\x00")[2])
+        if not m:
+            return []
+        found = words(m.group(1))
+        rest = [t for t in found if t not in SIDES]
+        sided = len(rest) < len(found)
+        if rest and rest[-1] in ("region", "level", "area") and len(rest) > 1:
+            rest, sided = rest[:-1], True
+        return found if sided and rest and " ".join(rest) in self.terms else []
+
     def _side_after(self, context: str) -> str:
         """A side in the span's own phrase after it: "(right arm)", ", left upper limb",
         "in the legs bilaterally"."""
@@ -420,6 +441,8 @@ class Coder:
         ("meniscal tearing") takes the part, side and levels of its `context` (its sentence:
         "MRI of the right knee revealed meniscal tearing") when that names exactly one part."""
         tokens = words(text)
+        if context:
+            tokens += self._site_after(context)
         levels = spinal_levels(text)
         part = self.body_part(tokens, levels)
         sites = part["sites"]
