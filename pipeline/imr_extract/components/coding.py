@@ -49,7 +49,13 @@ SERVICE = re.compile(
 DEVICE = re.compile(r"\b(?:scooter|pads?|wraps?|stockings?)\b", re.IGNORECASE)
 # parts with no side: the spine, neck and trunk (a decision's side is not taken from them)
 UNSIDED = {"20", "21", "22", "23", "24", "25", "26", "40", "41", "42", "43", "45", "47", "63"}
-ORGANS = {"48", "49"}  # a rationale's kidney or heart is a drug's risk, not what it treats
+ORGANS = {"48", "49"}
+# a rationale sentence about this patient, not a guideline's words
+PATIENT = re.compile(
+    r"\b(?:injured worker|patient|claimant|employee|applicant|in this case|records?|"
+    r"documentation|documented|he|she|his|her)\b",
+    re.IGNORECASE,
+)  # a rationale's kidney or heart is a drug's risk, not what it treats
 RULE_FILES = {
     "wcio": "wcio_body_parts.csv",
     "term": "body_part_terms.csv",
@@ -226,6 +232,11 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], se
         if ent._.imr_decision_index == index and ent._.imr_decision_part in BLOCK_PARTS
     ]
     rationale = [t for t in block if t[1]._.imr_decision_part == "rationale"]
+    # what the rationale is about: its sentences about this patient, when they name a part
+    sentences = bool(rationale) and rationale[0][1].doc.has_annotation("SENT_START")
+    about = [t for t in rationale if PATIENT.search(t[1].sent.text)] if sentences else []
+    if _physical([v["body_part_code"] for _, _, v in about]):
+        rationale = about
     summary = [
         t
         for t in present
