@@ -151,3 +151,36 @@ def test_a_rationale_is_about_the_part_it_names_most():
     assert _working_diagnosis([knee, back]) == [knee, back]  # a tie: all of them
     disc = dx("43")  # a lumbar disc and the low back are one part
     assert _working_diagnosis([back, disc, knee]) == [back, disc]
+
+
+LETTER = """Case Number: CM16-9900077
+Date Assigned: 11/21/2016 Date of Injury: 02/09/2015
+Decision Date: 12/19/2016 UR Denial Date: 10/28/2016
+Priority: Standard Application
+Received:
+11/15/2016
+HOW THE IMR FINAL DETERMINATION WAS MADE
+MAXIMUS Federal Services sent the complete case file to an expert reviewer.
+CLINICAL CASE SUMMARY
+The expert reviewer developed the following clinical case summary based on a review of the
+case file, including all medical records:
+The injured worker is a 50-year-old female who reported an industrial injury on 2-9-15. She is
+treated for right knee pain and low back pain.
+IMR ISSUES, DECISIONS AND RATIONALES
+The Final Determination was based on decisions for the disputed items/services set forth below:
+Naproxen 550mg #60: Overturned
+MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s):
+NSAIDs.
+Decision rationale: Guidelines recommend NSAIDs for acute exacerbations of chronic low back
+pain and for neck pain at the lowest dose. In this case the injured worker has right knee pain
+with swelling and the medication helps her walk, so it is medically necessary.
+"""
+
+
+def test_a_rationale_part_comes_from_its_sentences_about_the_patient(nlp):
+    from imr_extract.api import to_frames
+
+    decisions = to_frames([nlp(LETTER)])["decisions"].set_index("decision_index")
+    naproxen = decisions.loc[0]
+    assert naproxen["body_part_source"] == "rationale"
+    assert (naproxen["body_part_code"], naproxen["laterality"]) == ("53", "right")
