@@ -124,7 +124,7 @@ def test_icd10cm_codes(coder, text, code):
         "knee condition",  # no condition the map or a title knows
         "fracture",  # a fracture needs its bone
         "strain of the back and the left knee",
-        "contusion of the great toe",  # no exact title, and the map has no toe contusion
+        "contusion of the lesser toes",  # no exact title, and the map has no lesser-toe row
     ],
 )
 def test_the_fallback_does_not_guess(coder, text):

@@ -49,11 +49,20 @@ SERVICE = re.compile(
 DEVICE = re.compile(r"\b(?:scooter|pads?|wraps?|stockings?)\b", re.IGNORECASE)
 # parts with no side: the spine, neck and trunk (a decision's side is not taken from them)
 UNSIDED = {"20", "21", "22", "23", "24", "25", "26", "40", "41", "42", "43", "45", "47", "63"}
-ORGANS = {"48", "49"}  # a rationale's kidney or heart is a drug's risk, not what it treats
+ORGANS = {"48", "49"}
+# a rationale sentence about this patient, not a guideline's words
+PATIENT = re.compile(
+    r"\b(?:injured worker|patient|claimant|employee|applicant|in this case|records?|"
+    r"documentation|documented|he|she|his|her)\b",
+    re.IGNORECASE,
+)  # a rationale's kidney or heart is a drug's risk, not what it treats
 RULE_FILES = {
     "wcio": "wcio_body_parts.csv",
     "term": "body_part_terms.csv",
     "icd": "icd10cm_map.csv",
+    # generated from icd10cm_map_bases.csv by `python -m imr_extract.icd10cm_map_gen`: after
+    # the curated rows, so a curated row wins
+    "icd_generated": "icd10cm_map_generated.csv",
 }
 
 
@@ -83,7 +92,7 @@ class ClinicalCoder(RuleComponent):
         rules = []
         for table, file in RULE_FILES.items():
             rules += [{"table": table, **row} for row in packaged_rules(file)]
-        map_codes = [r["code"] for r in rules if r["table"] == "icd"]
+        map_codes = [r["code"] for r in rules if r["table"] in ("icd", "icd_generated")]
         self.index = titles_index(icd10cm_titles(map_codes), map_codes)
         self.set_rules(rules)
 
@@ -92,7 +101,7 @@ class ClinicalCoder(RuleComponent):
         self.coder = Coder(
             rows["wcio"],
             rows["term"],
-            rows["icd"],
+            rows["icd"] + rows["icd_generated"],
             self.index["titles"],
             self.index["by_title"],
         )
@@ -223,6 +232,11 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], se
         if ent._.imr_decision_index == index and ent._.imr_decision_part in BLOCK_PARTS
     ]
     rationale = [t for t in block if t[1]._.imr_decision_part == "rationale"]
+    # what the rationale is about: its sentences about this patient, when they name a part
+    sentences = bool(rationale) and rationale[0][1].doc.has_annotation("SENT_START")
+    about = [t for t in rationale if PATIENT.search(t[1].sent.text)] if sentences else []
+    if _physical([v["body_part_code"] for _, _, v in about]):
+        rationale = about
     summary = [
         t
         for t in present
@@ -290,6 +304,8 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
     # a GI drug's or a sleep aid's part comes from its name (the item); in a rationale or a
     # summary, systemic conditions are mostly a drug's risks
     group = [t for t in group if t[2]["body_part_code"] != SYSTEMIC]
+    if physical and rationale:
+        physical = _working_diagnosis(physical)
     if physical:
         parts = _unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
@@ -313,6 +329,20 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
         "spinal_levels": levels,
     }
     return values, parts
+
+
+def _working_diagnosis(physical):
+    """The diagnoses of the part a rationale is about: the part its diagnoses name most often
+    when one part is named more often than any other ("the working diagnosis",
+    annotations/README.md); else all of them."""
+
+    def linked(v) -> str:
+        return LINK_KEY.get(v["body_part_code"], v["body_part_code"])
+
+    ranked = Counter(linked(v) for _, v in physical).most_common(2)
+    if len(ranked) < 2 or ranked[0][1] == ranked[1][1]:
+        return physical
+    return [(e, v) for e, v in physical if linked(v) == ranked[0][0]]
 
 
 def _normalized(ent) -> str:

@@ -126,6 +126,28 @@ def _clause_and_sentence(context: str) -> list[str]:
     return [f"{head} {tail}", f"{before} {after}"]
 
 
+# a side written right after the span, in its own phrase: "(right arm)", ", left upper limb"
+# (only site words follow the side), "... in the legs bilaterally" (before the clause ends)
+SIDE_IN_BRACKETS = re.compile(
+    r"^(?:[ \t]*,[ \t]*[a-z ]+?)?\s*\(\s*(left|right|bilateral)\b[^()]*\)", re.IGNORECASE
+)
+SIDE_AFTER_COMMA = re.compile(
+    r"^[ \t]*,[ \t]*(left|right|bilateral)[ \t]+([a-z ]+?)[ \t]*(?:[,;:.()\n]|$)", re.IGNORECASE
+)
+# a side right before the span, a spinal level between them or not: "bilateral L5 [radicular
+# symptoms]"
+# the span's site written after it, ICD-10-CM title style: ", left upper limb", ", cervical
+# region", ", left hand" (a side, or region/level/area, must be there: not the next item of a list)
+SITE_AFTER_COMMA = re.compile(
+    r"^[ \t]*,[ \t]*((?:(?:left|right|bilateral)[ \t]+)?[a-z ]+?)[ \t]*(?:[;.(]|$)",
+    re.IGNORECASE,
+)
+SIDE_BEFORE = re.compile(
+    r"\b(left|right|bilateral)[ \t]*(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$", re.IGNORECASE
+)
+BILATERALLY_AFTER = re.compile(r"^[^,;:.()]*?\bbilaterally\b", re.IGNORECASE)
+
+
 def laterality(tokens: list[str]) -> str:
     sides = {SIDES[t] for t in tokens if t in SIDES}
     if "bilateral" in sides or {"left", "right"} <= sides:
@@ -133,6 +155,30 @@ def laterality(tokens: list[str]) -> str:
     if not sides and any(t in PLURAL_LIMBS for t in tokens):
         return "bilateral"
     return sides.pop() if sides else ""
+
+
+def span_side(tokens: list[str], sites) -> str:
+    """The side of a span: its side words, and a plural limb with none ("lower extremities").
+    A span naming several sites ("pain in the neck, right shoulder and low back") has a side
+    only when one side word comes before all its sites ("bilateral hand and arm pain") or every
+    site has the same side written before it: a side written for one item of a list is not
+    carried over to the others (annotations/README.md), and two sides of two parts are not
+    bilateral."""
+    distinct = {s for _, _, s in sites}
+    said = [(i, SIDES[t]) for i, t in enumerate(tokens) if t in SIDES]
+    if len(distinct) <= 1 or not said:
+        return laterality(tokens)
+    if len(said) == 1 and said[0][0] < sites[0][0]:
+        return said[0][1]
+    per_site = []
+    for start, _, site in sites:
+        if site in SPINE_SITES:
+            continue  # the spine has no side: "neck and right hand" is right
+        near = [side for i, side in said if start - 3 <= i < start]
+        per_site.append(near[-1] if near else "")
+    if per_site and all(per_site) and len(set(per_site)) == 1:
+        return per_site[0]
+    return ""
 
 
 class Coder:
@@ -338,6 +384,37 @@ class Coder:
             found = self._around[text] = (tokens, levels, self.body_part(tokens, levels, True))
         return found
 
+    def _site_after(self, context: str) -> list[str]:
+        """The words of a site phrase right after the span (", left upper limb", ", cervical
+        region"): they belong to the span, as in an ICD-10-CM title."""
+        m = SITE_AFTER_COMMA.match(context.partition("\x00")[2].partition("\x00")[2])
+        if not m:
+            return []
+        found = words(m.group(1))
+        rest = [t for t in found if t not in SIDES]
+        sided = len(rest) < len(found)
+        if rest and rest[-1] in ("region", "level", "area") and len(rest) > 1:
+            rest, sided = rest[:-1], True
+        return found if sided and rest and " ".join(rest) in self.terms else []
+
+    def _side_after(self, context: str) -> str:
+        """A side in the span's own phrase after it: "(right arm)", ", left upper limb",
+        "in the legs bilaterally"."""
+        before, _, rest = context.partition("\x00")
+        after = rest.partition("\x00")[2]
+        m = SIDE_BEFORE.search(before)
+        if m:  # "bilateral" + "L5 radicular symptoms"
+            return SIDES[m.group(1).lower()]
+        m = SIDE_IN_BRACKETS.match(after)
+        if m:
+            return SIDES[m.group(1).lower()]
+        m = SIDE_AFTER_COMMA.match(after)
+        if m and key(m.group(2)) in self.terms:
+            return SIDES[m.group(1).lower()]
+        if BILATERALLY_AFTER.match(after):
+            return "bilateral"
+        return ""
+
     def _side_of_site(self, sites, context: str) -> str:
         """The side its clause, else its sentence, writes right before the span's own site
         ("MRI of the right knee revealed meniscal tearing"); '' when none or several."""
@@ -364,29 +441,32 @@ class Coder:
         ("meniscal tearing") takes the part, side and levels of its `context` (its sentence:
         "MRI of the right knee revealed meniscal tearing") when that names exactly one part."""
         tokens = words(text)
+        if context:
+            tokens += self._site_after(context)
         levels = spinal_levels(text)
-        side = laterality(tokens)
         part = self.body_part(tokens, levels)
         sites = part["sites"]
+        side = span_side(tokens, sites)
+        if not side and context:
+            side = self._side_after(context)
         if not part["code"] and context and self._needs_site(tokens):
-            clause = True
             for around_text in _clause_and_sentence(context):
                 around_tokens, context_levels, around = self._context_part(around_text)
                 physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
-                if len(physical) == 1 and len({s for _, _, s in around["sites"]}) <= 1:
+                if len(physical) == 1:  # one part, however many words name it (tarsal, foot)
                     around = dict(around)  # the cached one stays as it is
                     if part["disc"]:  # "degenerative disc disease" in "L5-S1 ...": the disc
                         around["parts"] = [DISC_CODE.get(p, p) for p in around["parts"]]
                         around["code"] = self.combine(around["parts"])
                     part = around
                     levels = levels or context_levels
-                    side = side or (laterality(around_tokens) if clause else around["sided"])
+                    # the side written before the context's site, not any side of it
+                    side = side or around["sided"]
                     n = len(tokens) + 1  # the context's sites count as written outside the span
                     sites = [(n, n + 1, s) for _, _, s in around["sites"]]
                     break
                 if physical:
                     break  # the clause names several parts: the sentence cannot tell either
-                clause = False
         elif part["code"] and context and not side:
             side = self._side_of_site(part["sites"], context)
         code = part["code"] or default_part
