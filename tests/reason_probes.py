@@ -37,9 +37,9 @@ PROBES = [
     (
         "Lidoderm 5% patch #30",
         "Upheld",
-        "Topical lidocaine is recommended after a trial of first-line therapy. There is no "
-        "documentation of a trial and failure of antidepressants or anticonvulsants." + CONCLUSION,
-        {"first_line_not_tried": "There is no documentation of a trial"},
+        "The guideline allows topical lidocaine only once first-line agents have been tried. "
+        "The records show no trial and failure of antidepressants or anticonvulsants." + CONCLUSION,
+        {"first_line_not_tried": "The records show no trial and failure"},
     ),
     (
         "Lumbar epidural steroid injection L4-5",

@@ -185,7 +185,8 @@ def test_decisions_get_a_body_part_and_linked_diagnoses(nlp):
     assert radiculopathy["icd10cm"] == "M54.12"
     assert radiculopathy["icd10cm_title"] == "Radiculopathy, cervical region"
     assert radiculopathy["icd10cm_category"] == "M54"
-    assert "3" in list(radiculopathy["decision_indexes"])
+    assert isinstance(radiculopathy["decision_indexes"], list)  # not a `;`-joined string
+    assert "3" in radiculopathy["decision_indexes"]
 
 
 def test_new_columns_are_exported_and_described():

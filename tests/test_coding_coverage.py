@@ -94,11 +94,11 @@ def test_a_fracture_is_not_given_its_region_code_when_a_bone_says_more(coder, te
 @pytest.mark.parametrize(
     "text, side",
     [
-        ("pain in the neck, right shoulder, low back and bilateral knees", ""),
+        ("pain in the neck, left shoulder, mid back and bilateral ankles", ""),
         ("left hand and right lower leg pain", ""),
         ("neck and right hand pain", "right"),
         ("bilateral hand and arm pain", "bilateral"),
-        ("pain in the right wrist and right upper extremity", "right"),
+        ("aching of the left wrist and left upper extremity", "left"),
         ("right knee pain", "right"),
         ("numbness of the lower extremities", "bilateral"),
     ],

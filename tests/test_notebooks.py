@@ -98,15 +98,13 @@ def test_notebook_on_a_short_corpus_draws_its_plots_and_drops_the_time_plots(tmp
     assert images(time_plots) == 0 and "time plots dropped" in text(time_plots)
     (coded,) = tagged(notebook, "plot-if-coded")
     header = (tmp_path / "run" / "decisions.csv").read_text().splitlines()[0].split(",")
-    if "body_part_code" in header:  # a run with the coding columns (0.4.0)
-        assert images(coded) == 1
-    else:
-        assert images(coded) == 0 and "no body part or ICD-10-CM columns" in text(coded)
+    assert "body_part_code" in header and "primary_icd10cm" in header
+    assert images(coded) == 1
     assert repository_files() == before  # nothing written inside the repository
 
 
-#: Synthetic body part and ICD-10-CM columns of 0.4.0, given to the notebook's decisions
-#: just before its coded-outcome cell (a run of this version may not have them yet).
+#: Fixed body part and ICD-10-CM values given to the notebook's decisions just before its
+#: coded-outcome cell, so that the test knows which labels the plot must show.
 CODING_COLUMNS = """
 n = len(decisions)
 decisions = decisions.assign(

@@ -20,7 +20,7 @@ from imr_extract.ingest import SourceDocument
 from imr_extract.normalize.amounts import AMOUNT_COLUMNS, parse_amounts
 from imr_extract.normalize.citations import NO_CITATION
 from imr_extract.normalize.mme import doses_per_day, mme_with_note
-from imr_extract.normalize.text import squash
+from imr_extract.normalize.text import squash, unique
 
 DOCUMENT_COLUMNS = [
     "doc_id",
@@ -331,7 +331,7 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
         "sha1": source.sha1,
         "n_pages": source.n_pages,
         "n_chars": len(source.text) if source.text else len(doc.text),
-        "qa_flags": join_list(_unique(doc._.imr_qa_flags or [])),
+        "qa_flags": join_list(unique(doc._.imr_qa_flags or [])),
         "layout": doc._.imr_layout,
         "reviewer_board": join_list(doc._.imr_reviewer_board),
         "reviewer_subspecialty": join_list(doc._.imr_reviewer_subspecialty),
@@ -539,7 +539,7 @@ def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
         frequencies[0] if frequencies else None
     )
     drugs = medication_slots(meds, by_label.get("STRENGTH", []))
-    ingredients = _unique(i for slot in drugs for i in slot["ingredients"])
+    ingredients = unique(i for slot in drugs for i in slot["ingredients"])
     strength = join_list([slot["strength"] for slot in drugs]) if drugs else ""
     if not strength.strip(";"):
         strength = ""
@@ -548,8 +548,8 @@ def item_summary(item: str, entities: list[dict[str, Any]]) -> dict[str, Any]:
     doses = doses_per_day(frequency) if meds else None
     return {  # item_type: the decision span's, set by imr_item_types
         "ingredients": join_list(ingredients),
-        "brand": join_list(_unique(m["brand"] for m in meds)),
-        "drug_class": join_list(_unique(m["drug_class"] for m in meds)),
+        "brand": join_list(unique(m["brand"] for m in meds)),
+        "drug_class": join_list(unique(m["drug_class"] for m in meds)),
         "strength": strength or None,
         "quantity": number,
         "quantity_unit": unit or None,
@@ -632,14 +632,6 @@ def ingredient_id_lists(ingredients: list[str], meds: list[dict]) -> dict[str, s
     return out
 
 
-def _unique(values) -> list:
-    out = []
-    for value in values:
-        if value not in (None, "") and value not in out:
-            out.append(value)
-    return out
-
-
 def maximus_summary(citations: list[dict[str, Any]]) -> dict[str, str]:
     """What the MAXIMUS reviewer cited, flattened onto the decision row (no join needed).
     Its sections are those of citations.csv `sections` ('A, B' and 'A; B' count as two; a
@@ -648,10 +640,10 @@ def maximus_summary(citations: list[dict[str, Any]]) -> dict[str, str]:
     sections = [part for c in mine for part in (c["sections"] or "").split(";") if part]
     pages = [int(p) for c in mine for p in (c["pages"] or "").split(";") if p]
     return {
-        "maximus_guideline_family": join_list(_unique(c["guideline_family"] for c in mine)),
-        "maximus_guidelines": join_list(_unique(c["guideline"] for c in mine)),
-        "maximus_sections": join_list(_unique(sections)),
-        "maximus_pages": join_list([str(p) for p in _unique(pages)]),
+        "maximus_guideline_family": join_list(unique(c["guideline_family"] for c in mine)),
+        "maximus_guidelines": join_list(unique(c["guideline"] for c in mine)),
+        "maximus_sections": join_list(unique(sections)),
+        "maximus_pages": join_list([str(p) for p in unique(pages)]),
     }
 
 

@@ -33,7 +33,7 @@ from imr_extract.normalize.coding import (
     laterality,
     title_key,
 )
-from imr_extract.normalize.text import squash
+from imr_extract.normalize.text import squash, unique
 
 TITLES_FILE = "icd10cm_titles.tsv"
 SUMMARY_SECTION = "clinical_case_summary"
@@ -276,8 +276,8 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], se
         if index not in links[i]:
             links[i].append(index)
     chosen = block + [t for t in linked if t not in block]
-    diagnoses = _unique(_normalized(ent) for _, ent, _ in chosen)
-    codes = _unique(v["icd10cm"] for _, _, v in chosen)
+    diagnoses = unique(_normalized(ent) for _, ent, _ in chosen)
+    codes = unique(v["icd10cm"] for _, _, v in chosen)
     primary = next((v["icd10cm"] for _, _, v in rationale if v["icd10cm"] and same_part(v)), None)
     primary = primary or next((v["icd10cm"] for _, _, v in rationale if v["icd10cm"]), None)
     primary = primary or next((v["icd10cm"] for _, _, v in linked if v["icd10cm"]), None)
@@ -307,12 +307,12 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
     if physical and rationale:
         physical = _working_diagnosis(physical)
     if physical:
-        parts = _unique(p for _, v in physical for p in _physical(v["parts"]))
+        parts = unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
         sides = {v["laterality"] for _, v in physical} - {""}
         # the one side written; both sides of one part are bilateral, of several parts none
         tokens = list(sides) if len(sides) == 1 or len(parts) == 1 else []
-        levels = _unique(lv for _, v in physical for lv in v["spinal_levels"])
+        levels = unique(lv for _, v in physical for lv in v["spinal_levels"])
     else:
         other = Counter(
             v["body_part_code"] for _, _, v in group if v["body_part_code"] in (MENTAL, SYSTEMIC)
@@ -349,11 +349,3 @@ def _normalized(ent) -> str:
     """The diagnosis as written, lowercase, line breaks joined: its `normalized` value drops
     the site ("cervical radiculopathy" -> "radiculopathy"), which a decision's list needs."""
     return squash(ent.text).lower()
-
-
-def _unique(values) -> list:
-    out = []
-    for value in values:
-        if value not in (None, "") and value not in out:
-            out.append(value)
-    return out

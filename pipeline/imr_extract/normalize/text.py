@@ -80,3 +80,12 @@ def squash_with_offsets(text: str) -> tuple[str, list[int]]:
         offsets.append(i)
     offsets.append(offsets[-1] + 1 if offsets else 0)  # the end position
     return "".join(out), offsets
+
+
+def unique(values: Iterable) -> list:
+    """The non-empty values, first occurrence kept, in order."""
+    out = []
+    for value in values:
+        if value not in (None, "") and value not in out:
+            out.append(value)
+    return out
