@@ -32,7 +32,8 @@ test: install
 eval: install
 	$(BIN)/imr-extract eval --gold annotations/decisions.jsonl --corpus $(CORPUS) --compare-lexicons \
 		--diagnosis-codes annotations/diagnosis_codes.jsonl --items annotations/items.jsonl \
-		--diagnosis-codes-second annotations/diagnosis_codes_second.jsonl
+		--diagnosis-codes-second annotations/diagnosis_codes_second.jsonl \
+		--procedures annotations/procedures.jsonl
 
 bench: install
 	$(BIN)/imr-extract bench --corpus $(CORPUS) --docs 300 --n-process 1 2 4

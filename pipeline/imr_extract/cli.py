@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--diagnosis-codes", default="annotations/diagnosis_codes.jsonl")
     ev.add_argument("--items", default="annotations/items.jsonl")
     ev.add_argument("--diagnosis-codes-second", default="annotations/diagnosis_codes_second.jsonl")
+    ev.add_argument("--procedures", default="annotations/procedures.jsonl")
     ev.add_argument("--model", default=None)
     ev.add_argument(
         "--compare-lexicons",
@@ -222,6 +223,7 @@ def _command(args) -> int:
             args.diagnosis_codes,
             args.items,
             args.diagnosis_codes_second,
+            args.procedures,
         )
     return 2
 

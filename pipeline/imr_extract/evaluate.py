@@ -163,6 +163,7 @@ def main(
     codes_path: str | None = None,
     items_path: str | None = None,
     second_codes_path: str | None = None,
+    procedures_path: str | None = None,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -190,6 +191,10 @@ def main(
         from imr_extract.evaluate_codes import agreement, print_agreement
 
         print_agreement(agreement(codes_path, second_codes_path))
+    if procedures_path and Path(procedures_path).exists():
+        from imr_extract.evaluate_procedures import compare_filters, print_procedures
+
+        print_procedures(compare_filters(procedures_path, corpus))
     if entities_path and Path(entities_path).exists():
         from imr_extract.evaluate_entities import (
             compare_lexicons,

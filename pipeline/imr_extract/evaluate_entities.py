@@ -55,11 +55,15 @@ def gold_decision_starts(text: str, decisions: list[dict]) -> list[int]:
     return starts
 
 
-def score_letter(gold: dict, predicted: list[dict], text: str, decision_starts: list[int]):
+def score_letter(
+    gold: dict, predicted: list[dict], text: str, decision_starts: list[int], labels=None
+):
+    """Counts per label and checks for one letter; `labels`: those scored (the guide's by
+    default; `evaluate_procedures` passes PROCEDURE)."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     checks: dict[str, list[bool]] = defaultdict(list)
     gold_ents = gold["entities"]
-    preds = [p for p in predicted if p["label"] in ANNOTATED_LABELS]
+    preds = [p for p in predicted if p["label"] in (labels or ANNOTATED_LABELS)]
     for g in gold_ents:
         if text[g["start"] : g["end"]] != g["text"]:
             checks["gold offsets valid"].append(False)
