@@ -74,6 +74,20 @@ def process_file(path: Path, keep_doc: bool = False):
     return (*result, doc) if keep_doc else result
 
 
+_rows_seen: dict[str, Any] = {"key": None, "rows": {}}
+
+
+def letter_rows(path: Path) -> dict[str, list[dict]]:
+    """The table rows of one file, computed once per loaded pipeline: the evaluators of
+    `make eval` score the same letters, and share one pass over them. Read-only rows."""
+    if _rows_seen["key"] != _worker["key"]:
+        _rows_seen.update(key=_worker["key"], rows={})
+    rows = _rows_seen["rows"]
+    if str(path) not in rows:
+        rows[str(path)] = process_file(path)[0]
+    return rows[str(path)]
+
+
 def text_file_name(doc_id: str) -> str:
     """`DOC_ID.txt`, or for a doc_id too long for a file name its first bytes and a hash."""
     name = f"{doc_id}.txt"

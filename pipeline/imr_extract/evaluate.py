@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from imr_extract.batch import init_worker, process_file
+from imr_extract.batch import init_worker, letter_rows
 from imr_extract.components.header import HEADER_FIELDS
 from imr_extract.normalize.text import squash
 from imr_extract.rules import read_jsonl
@@ -127,7 +127,7 @@ def evaluate(
         for row in read_jsonl(citations_path):
             gold_citations[row["doc_id"]].append(row)
     for gold in read_jsonl(gold_path):
-        rows, _, _ = process_file(Path(corpus) / gold["source"])
+        rows = letter_rows(Path(corpus) / gold["source"])
         _add(totals, misses, gold["split"], gold["doc_id"], score_letter(gold, rows))
         if gold["doc_id"] in gold_citations:
             results = score_citations(gold_citations[gold["doc_id"]], rows["citations"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from imr_extract.batch import init_worker, process_file
+from imr_extract.batch import init_worker, letter_rows
 from imr_extract.rules import read_jsonl
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -164,7 +164,7 @@ def evaluate_codes(codes_path, items_path, corpus, model=None) -> dict[str, dict
                 golds[row["doc_id"]][kind] = row
     stats: dict[str, dict] = defaultdict(_empty)
     for gold in golds.values():
-        rows, _, _ = process_file(Path(corpus) / gold["source"])
+        rows = letter_rows(Path(corpus) / gold["source"])
         for split in (gold["split"], "all"):
             if "codes" in gold:
                 score_diagnoses(gold["codes"], rows, stats[split])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from imr_extract.batch import init_worker, process_file
+from imr_extract.batch import init_worker, letter_rows
 from imr_extract.normalize.item_types import ITEM_TYPES, OTHER
 from imr_extract.rules import read_jsonl
 
@@ -46,7 +46,7 @@ def evaluate_item_types(gold_path, corpus, model=None) -> dict[str, dict]:
     init_worker(model, MAX_BYTES)
     stats: dict[str, dict] = defaultdict(_empty)
     for gold in read_jsonl(gold_path):
-        rows, _, _ = process_file(Path(corpus) / gold["source"])
+        rows = letter_rows(Path(corpus) / gold["source"])
         for split in (gold["split"], "all"):
             score_letter(gold, rows, stats[split])
     return stats

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from imr_extract.batch import init_worker, process_file
+from imr_extract.batch import init_worker, letter_rows
 from imr_extract.rules import read_jsonl
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -62,7 +62,7 @@ def evaluate_mme(items_path, corpus, model=None) -> tuple[dict[str, dict], list[
     for gold in read_jsonl(items_path):
         if "decisions" not in gold:
             continue
-        rows, _, _ = process_file(Path(corpus) / gold["source"])
+        rows = letter_rows(Path(corpus) / gold["source"])
         for split in (gold.get("split", "dev"), "all"):
             found = score_letter(gold, rows, stats[split])
         misses += [f"[{gold.get('split', 'dev')}] {m}" for m in found]
