@@ -1,5 +1,10 @@
 """imr-extract: California IMR final determination letters in, research tables out."""
 
+from imr_extract.spacy_import import import_spacy
+
+import_spacy()  # before anything below imports spaCy: see spacy_import.py
+
+# ruff: noqa: E402
 from imr_extract.api import (
     load,
     load_docs,

@@ -17,6 +17,7 @@ so): tables of two runs are never read as one.
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import json
 import os
@@ -246,16 +247,15 @@ class RunStore:
         merged = Merged()
         try:
             for table in TABLES:
-                empty = frame(table, [])
                 csv_tmp, parquet = None, None
                 if fmt in ("csv", "both", "docbin"):
                     csv_tmp = merged.temps[f"{table}.csv"] = new_temp(self.out_dir)
-                    empty.to_csv(csv_tmp, index=False)
+                    _write_csv_header(csv_tmp, TABLES[table])
                 if fmt in ("parquet", "both"):
                     parquet_tmp = merged.temps[f"{table}.parquet"] = new_temp(self.out_dir)
                     schema = arrow_schema(table)
                     parquet = pq.ParquetWriter(parquet_tmp, schema)
-                    parquet.write_table(arrow_table(table, empty).cast(schema))
+                    parquet.write_table(arrow_table(table, frame(table, [])).cast(schema))
                 merged.rows[table] = 0
                 try:
                     for df in self._ordered_rows(table, entries):
@@ -312,6 +312,13 @@ class RunStore:
         os.replace(manifest_tmp, self.out_dir / MANIFEST)
         _fsync_dir(self.out_dir)
         return written
+
+
+def _write_csv_header(path: Path, columns: list[str]) -> None:
+    """The header line, as `DataFrame.to_csv` writes it (csv quoting, "\n"), without
+    building an empty frame of the table (a tenth of a second at start-up, five tables)."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerow(columns)
 
 
 def _fsync_dir(folder: Path) -> None:

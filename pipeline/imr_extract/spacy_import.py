@@ -1,0 +1,44 @@
+"""`import spacy` without its command line: about a third of spaCy's import time saved.
+
+spaCy 3.7's `spacy/__init__.py` runs `from .cli.info import info`, which imports the whole
+`spacy.cli` package: every command, typer, requests, and their dependencies (spaCy PR #12962
+made it lazy on the v4 branch only; PR #13933, open, proposes a lightweight CLI package). A
+run never uses spaCy's command line, so `import_spacy` imports spaCy with two stand-in modules
+for `spacy.cli` and `spacy.cli.info` and removes them at once: `spacy.info` still works (it
+imports the real command on first call), and a later `import spacy.cli` gets the real package.
+
+Nothing is changed when spaCy is already imported, or when spaCy stops importing its CLI
+(`tests/test_speed_spacy_import.py` fails then, so that this module can go).
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+SPACY_CLI_MODULES = ("spacy.cli", "spacy.cli.info")
+
+
+def _info(*args, **kwargs):
+    """`spacy.info`, importing spaCy's command line only when it is called."""
+    from spacy.cli.info import info
+
+    return info(*args, **kwargs)
+
+
+def import_spacy() -> None:
+    """Import spaCy, skipping the import of its command line when possible."""
+    if "spacy" in sys.modules or any(name in sys.modules for name in SPACY_CLI_MODULES):
+        return
+    package = types.ModuleType("spacy.cli")
+    package.__path__ = []  # a package with no submodules of its own
+    info = types.ModuleType("spacy.cli.info")
+    info.info = _info
+    stand_ins = {"spacy.cli": package, "spacy.cli.info": info}
+    sys.modules.update(stand_ins)
+    try:
+        import spacy  # noqa: F401
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]

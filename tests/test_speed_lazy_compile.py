@@ -1,0 +1,30 @@
+"""Start-up (issue 17): what is compiled only when needed gives what was compiled at load."""
+
+from imr_extract.components.reasons import REASONS_KEY
+from test_reasons import block, letter_text
+
+
+def _found(nlp, rationale: str) -> list[tuple[int, str, int, int]]:
+    doc = nlp(letter_text(block("MRI of the lumbar spine", "Upheld", rationale)))
+    return [
+        (s._.imr_decision_index, s.label_, s.start_char, s.end_char) for s in doc.spans[REASONS_KEY]
+    ]
+
+
+def test_case_insensitive_reason_targets_are_compiled_on_first_need(nlp):
+    """A rationale whose lower case is longer than itself ("İ" lower-cases to two characters)
+    is scanned with the re.I patterns, compiled then; the codes and offsets are those of the
+    same rationale without that character."""
+    reasons = nlp.get_pipe("imr_reasons")
+    reasons._case_targets = None  # as loaded (another test may have needed them already)
+    plain = (
+        "An MRI is not recommended in the absence of red flags. There is no evidence of red "
+        "flags or neurological deficits on the examination. Therefore, the request is not "
+        "medically necessary."
+    )
+    assert "İ" not in letter_text("") and "İ".lower() != "i"
+    expected = _found(nlp, plain + " IMAGING.")
+    assert expected and reasons._case_targets is None
+    found = _found(nlp, plain + " İMAGING.")
+    assert reasons._case_targets is not None
+    assert found == expected
