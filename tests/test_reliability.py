@@ -187,12 +187,31 @@ def test_counts_come_from_the_tables_and_a_disagreement_is_said(letters, tmp_pat
     part = next((out / "parts" / "decisions").glob("*.parquet"))
     df = pd.read_parquet(part)
     df.iloc[1:].to_parquet(part, index=False)  # a part that lost a row behind our back
+    part.with_suffix(".csv").unlink()  # and its CSV rows: the merge must read the Parquet
     code = main(["run", str(letters), "--out", str(out), "--resume", "--quiet"])
     assert code == 1
     assert "the tables disagree with the journal: decisions table has" in capsys.readouterr().err
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["decisions"] == len(pd.read_csv(out / "decisions.csv"))
     assert manifest["problems"]
+
+
+def test_parts_csv_rows_are_copied_only_when_whole(letters, tmp_path):
+    """The merge copies a part's CSV rows as the worker wrote them; a file of another size
+    than the journal says (torn, truncated) or a missing one is replaced by the Parquet
+    part's rows, and the tables are the same bytes as a run whose CSVs come from Parquet."""
+    out, both = tmp_path / "out", tmp_path / "both"
+    run([letters], out, progress=False, batch_size=8)
+    run([letters], both, progress=False, batch_size=8, fmt="both")  # CSVs from the frames
+    clean = csv_bytes(out)
+    assert clean == csv_bytes(both)
+    fragments = sorted((out / "parts" / "entities").glob("*.csv"))
+    assert len(fragments) == 5 and all(f.stat().st_size for f in fragments)
+    fragments[0].write_bytes(fragments[0].read_bytes()[:-10])  # torn
+    fragments[1].unlink()  # lost
+    (out / "manifest.json").unlink()
+    run([letters], out, progress=False, resume=True)
+    assert csv_bytes(out) == clean
 
 
 # --- journal, disk full, stale outputs, vanished inputs -----------------------------------

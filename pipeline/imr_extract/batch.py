@@ -158,5 +158,13 @@ def process_batch(
             rows[name].extend(table_rows[name])
         entries.append(journal_entry(doc_row, part, seconds, row=len(entries)))
     _check_parent()
-    store.write_part(part, rows, docs)
+    return with_part(entries, store.write_part(part, rows, docs))
+
+
+def with_part(entries: list[dict], written: dict) -> list[dict]:
+    """The journal entries of one part, each told the part's size and what it wrote: the
+    merge copies a part's CSV rows only when all its documents are taken, whole."""
+    for entry in entries:
+        entry["part_documents"] = len(entries)
+        entry["part_tables"] = written
     return entries

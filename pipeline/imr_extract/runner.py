@@ -26,6 +26,7 @@ from imr_extract.batch import (
     process_batch,
     text_file_name,
     tool_version,
+    with_part,
 )
 from imr_extract.components.lexicon import gc_paused
 from imr_extract.export import TABLES, error_rows
@@ -309,8 +310,7 @@ def _record_errors(planned: list[Planned], store: RunStore, part: str) -> None:
         row = error_rows(source, p.error)["documents"][0]
         rows["documents"].append(row)
         entries.append(journal_entry(row, part, 0.0, row=len(entries), key=p.key))
-    store.write_part(part, rows)
-    store.record(entries)
+    store.record(with_part(entries, store.write_part(part, rows)))
 
 
 def _disagreements(entries: list[dict], merged) -> list[str]:

@@ -23,7 +23,7 @@ import json
 import os
 import re
 import secrets
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,12 +166,16 @@ class RunStore:
                 latest[key] = entry
         return latest
 
-    def write_part(self, part: str, rows: dict[str, list[dict]], docs=None) -> None:
-        """One Parquet file per table (and the batch's Docs as a DocBin, when given)."""
+    def write_part(self, part: str, rows: dict[str, list[dict]], docs=None) -> dict:
+        """One Parquet file per table (and the batch's Docs as a DocBin, when given), and the
+        part's CSV rows as the final CSV will hold them. Returns {table: [rows, bytes of the
+        CSV rows]}: the journal keeps it, so that the merge copies those bytes only when the
+        file is whole (it is not fsync'ed: the Parquet file is the durable copy)."""
         if docs is not None:
             folder = self.parts_dir / "docbin"
             folder.mkdir(parents=True, exist_ok=True)
             atomic_write(folder / f"{part}.spacy", lambda tmp: docs.to_disk(tmp))
+        written = {}
         for table in TABLES:
             folder = self.parts_dir / table
             folder.mkdir(parents=True, exist_ok=True)
@@ -179,6 +183,12 @@ class RunStore:
             atomic_write(
                 folder / f"{part}.parquet", lambda tmp, d=df: d.to_parquet(tmp, index=False)
             )
+            body = df.to_csv(header=False, index=False).encode("utf-8")
+            atomic_write(
+                folder / f"{part}.csv", lambda tmp, b=body: Path(tmp).write_bytes(b), False
+            )
+            written[table] = [len(df), len(body)]
+        return written
 
     def record(self, entries: Iterable[dict[str, Any]]) -> None:
         """Append journal lines in one write, then fsync: the batch is now done. A torn last
@@ -210,9 +220,11 @@ class RunStore:
                 if part_of.get(doc.user_data.get("doc_id")) == path.stem:
                     yield doc
 
-    def _ordered_rows(self, table: str, entries: list[dict]) -> Iterator:
+    def _ordered_rows(self, table: str, entries: list[dict], csv_rows: bool = False) -> Iterator:
         """The rows of `table` for `entries`, in their order, reading each part once where
-        consecutive entries share it (the usual case) and a few parts kept in memory."""
+        consecutive entries share it (the usual case) and a few parts kept in memory. With
+        `csv_rows`, a part whose entries are all its documents, in order, comes as the bytes
+        of its CSV rows and their count (`whole_part_csv`) where that file is whole."""
         import pandas as pd
 
         runs: list[tuple[str, list[dict]]] = []
@@ -223,6 +235,11 @@ class RunStore:
                 runs.append((e["part"], [e]))
         cache: OrderedDict[str, Any] = OrderedDict()
         for part, group in runs:
+            if csv_rows:
+                whole = self.whole_part_csv(table, part, group)
+                if whole is not None:
+                    yield whole
+                    continue
             if part not in cache:
                 cache[part] = pd.read_parquet(self.parts_dir / table / f"{part}.parquet")
                 if len(cache) > 4:
@@ -234,6 +251,27 @@ class RunStore:
                 ok = {e["doc_id"] for e in group if e["status"] == "ok"}
                 selected = df[df["doc_id"].isin(ok)]
             yield typed(table, selected.reset_index(drop=True))
+
+    def whole_part_csv(self, table: str, part: str, group: list[dict]) -> tuple | None:
+        """(CSV bytes, rows, documents' statuses) of the part's rows of `table`, when `group`
+        (the entries of one part, in table order) is every document of the part in its own
+        order and the file has the size the journal recorded; else None (then the Parquet
+        part is read instead)."""
+        written = group[0].get("part_tables")
+        if not written or table not in written:
+            return None
+        if any(e.get("part_tables") != written for e in group):
+            return None
+        if [e.get("row") for e in group] != list(range(group[0].get("part_documents", -1))):
+            return None
+        try:
+            data = (self.parts_dir / table / f"{part}.csv").read_bytes()
+        except OSError:
+            return None
+        n_rows, n_bytes = written[table]
+        if len(data) != n_bytes:
+            return None
+        return data, n_rows, Counter(e["status"] for e in group) if table == "documents" else {}
 
     def merge(self, entries: list[dict], fmt: str, excel_safe: bool = False) -> Merged:
         """Write the final tables of `entries` (in that order) under temporary names, and the
@@ -257,8 +295,18 @@ class RunStore:
                     parquet = pq.ParquetWriter(parquet_tmp, schema)
                     parquet.write_table(arrow_table(table, frame(table, [])).cast(schema))
                 merged.rows[table] = 0
+                # parts' CSV rows copied as written, unless a frame is needed for the output
+                csv_rows = parquet is None and not excel_safe
                 try:
-                    for df in self._ordered_rows(table, entries):
+                    for df in self._ordered_rows(table, entries, csv_rows):
+                        if isinstance(df, tuple):
+                            data, n_rows, statuses = df
+                            with open(csv_tmp, "ab") as fh:
+                                fh.write(data)
+                            merged.rows[table] += n_rows
+                            for status, n in statuses.items():
+                                merged.status[status] = merged.status.get(status, 0) + n
+                            continue
                         merged.rows[table] += len(df)
                         self._count(merged, table, df)
                         if csv_tmp is not None:
