@@ -5,6 +5,7 @@ still there (spaCy issue #13950)."""
 from __future__ import annotations
 
 import pickle
+from types import SimpleNamespace
 
 import pytest
 import spacy
@@ -113,6 +114,37 @@ def test_saved_pipeline_keeps_spacys_tokenizer(nlp, tmp_path):
     nlp.tokenizer.to_disk(tmp_path / "tokenizer")
     loaded = Tokenizer(nlp.vocab).from_disk(tmp_path / "tokenizer")
     assert loaded.to_bytes() == nlp.tokenizer.tokenizer.to_bytes()
+
+
+def test_loading_builds_only_the_saved_tokenizer(tmp_path, monkeypatch):
+    """`load_pipeline` loads the saved tokenizer onto a bare one instead of first building
+    English's (start-up): the same settings, the same tokens, and a config that still names
+    spaCy's tokenizer, so that the pipeline saves as it was. Another tokenizer in the config
+    is loaded the plain way."""
+    from imr_extract.api import cached_pipeline
+
+    path = cached_pipeline()
+    plain, loaded = spacy.load(path), imr_tokenizer.load_pipeline(path)
+    assert type(loaded.tokenizer) is Tokenizer
+    assert loaded.tokenizer.to_bytes() == plain.tokenizer.to_bytes()
+    assert loaded.config["nlp"]["tokenizer"] == imr_tokenizer.SAVED_TOKENIZER
+    for text in EDGE_TEXTS + sample_texts():
+        assert tokens(loaded.make_doc(text)) == tokens(plain.make_doc(text))
+    loaded.to_disk(tmp_path / "saved")
+    saved = spacy.util.load_config(tmp_path / "saved" / "config.cfg")
+    assert saved["nlp"]["tokenizer"] == imr_tokenizer.SAVED_TOKENIZER
+    calls = []
+    stand_in = SimpleNamespace(_config={"nlp": {}})
+    monkeypatch.setattr(imr_tokenizer.spacy, "load", lambda *a, **k: calls.append(k) or stand_in)
+    other = tmp_path / "other"
+    (other / "tokenizer").mkdir(parents=True)
+    (other / "config.cfg").write_text('[nlp]\ntokenizer = {"@tokenizers":"my.Tokenizer.v1"}\n')
+    imr_tokenizer.load_pipeline(other)
+    imr_tokenizer.load_pipeline(path)
+    assert calls == [
+        {},
+        {"config": {"nlp": {"tokenizer": {"@tokenizers": imr_tokenizer.BARE_TOKENIZER}}}},
+    ]
 
 
 def test_switches(monkeypatch):

@@ -102,7 +102,7 @@ def load(path: str | Path | None = None) -> Language:
     register_extensions()
     path = path or cached_pipeline()
     with gc_paused():  # loading makes no garbage: collections would only cost time
-        nlp = spacy.load(path)
+        nlp = tokenizer.load_pipeline(path)
     return tokenizer.set_fast(nlp)
 
 

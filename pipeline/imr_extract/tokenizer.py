@@ -23,9 +23,13 @@ still names `spacy.Tokenizer.v1`, so a saved pipeline loads anywhere with plain 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import spacy
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
+from spacy.util import registry
 
 FAST = True  # False: imr_extract.load and build_pipeline keep spaCy's own tokenizer
 
@@ -91,4 +95,37 @@ def set_fast(nlp: Language, fast: bool | None = None) -> Language:
         nlp.tokenizer = WarmCacheTokenizer(current)
     elif not fast and isinstance(current, WarmCacheTokenizer):
         nlp.tokenizer = current.tokenizer
+    return nlp
+
+
+SAVED_TOKENIZER = {"@tokenizers": "spacy.Tokenizer.v1"}
+BARE_TOKENIZER = "imr_extract.BareTokenizer.v1"
+
+
+@registry.tokenizers(BARE_TOKENIZER)
+def create_bare_tokenizer():
+    """A tokenizer with no settings at all: for a pipeline whose saved tokenizer then sets
+    every one of them (`load_pipeline`)."""
+
+    def create(nlp: Language) -> Tokenizer:
+        return Tokenizer(nlp.vocab)
+
+    return create
+
+
+def load_pipeline(path: str | Path) -> Language:
+    """`spacy.load(path)`, building its tokenizer once instead of twice. spaCy first builds
+    the tokenizer its config names (`spacy.Tokenizer.v1`: English's 1,300 special cases and
+    affix rules, a tenth of a second and more), then `from_disk` resets all of that and loads
+    the saved one. A saved `spacy.Tokenizer` keeps every setting (rules, affixes, token and URL
+    matches, heuristics), so it is loaded onto a bare tokenizer: the same tokenizer. The
+    config still names `spacy.Tokenizer.v1`, so the pipeline saves as it was loaded. Any
+    other tokenizer is loaded the plain way."""
+    path = Path(path)
+    config = path / "config.cfg"
+    named = f'tokenizer = {{"@tokenizers":"{SAVED_TOKENIZER["@tokenizers"]}"}}'
+    if not (path / "tokenizer").is_file() or named not in config.read_text(encoding="utf-8"):
+        return spacy.load(path)
+    nlp = spacy.load(path, config={"nlp": {"tokenizer": {"@tokenizers": BARE_TOKENIZER}}})
+    nlp._config["nlp"]["tokenizer"] = dict(SAVED_TOKENIZER)
     return nlp
