@@ -105,14 +105,19 @@ def run_jobs(
     pending = deque(jobs)
     idle: list[_Worker] = []
     busy: list[_Worker] = []
+
+    def dispatch() -> None:
+        while pending and len(busy) < n_process:
+            worker = idle.pop() if idle else _Worker(ctx, common)
+            worker.job = pending.popleft()
+            worker.conn.send(worker.job)
+            busy.append(worker)
+
     try:
         while pending or busy:
-            while pending and len(busy) < n_process:
-                worker = idle.pop() if idle else _Worker(ctx, common)
-                worker.job = pending.popleft()
-                worker.conn.send(worker.job)
-                busy.append(worker)
+            dispatch()
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+            finished, failed = [], None
             for worker in [w for w in busy if w.conn in ready or w.process.sentinel in ready]:
                 message = None
                 if worker.conn.poll():
@@ -125,10 +130,16 @@ def run_jobs(
                     worker.stop()
                     _redo(worker.job, pending, on_died, new_part)
                 elif message[0] == "failed":
-                    raise BatchFailed(message[1])
+                    failed = failed or message[1]
                 else:
-                    on_done(message[1])
+                    finished.append(message[1])
                     idle.append(worker)
+            if failed is None:
+                dispatch()  # the next batches first: workers do not wait on the journal's fsync
+            for entries in finished:
+                on_done(entries)
+            if failed is not None:
+                raise BatchFailed(failed)
     finally:
         for worker in idle:
             try:
