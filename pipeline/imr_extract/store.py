@@ -2,8 +2,10 @@
 final tables are published, as one set.
 
 Every batch of documents is written as one Parquet file per table under `parts/TABLE/`
-(atomically: temporary file, then rename), then recorded in `journal.jsonl` (one line per
-document, appended and fsync'ed). A document counts as done once its journal line is there.
+(atomically: temporary file, then rename), with its rows also as the CSV lines the final table
+will hold (not fsync'ed: the journal keeps their size, and the merge reads the Parquet part
+when the CSV lines are not whole), then recorded in `journal.jsonl` (one line per document,
+appended and fsync'ed). A document counts as done once its journal line is there.
 A part whose journal lines never got written (a kill in between) is ignored, and a document
 seen twice (redone after a kill, or because its file changed) counts once, its latest entry.
 Part names are unique to the attempt that wrote them, so no attempt overwrites another's.
