@@ -69,7 +69,9 @@ def test_bench_lines(capsys):
         assert RUN <= set(lines[name]) and lines[name]["ok"] == 6, name
     assert {"loading", "processing", "merging"} <= set(lines["imr_extract_cli"]["timings"])
     two = lines["imr_extract_cli_n_process_2"]
-    assert {"speedup_vs_1", "processing_speedup_vs_1"} <= set(two)
+    assert {"speedup_vs_1", "processing_speedup_vs_1", "machine_speedup_vs_1"} <= set(two)
+    assert two["machine_speedup_vs_1"] > 0
+    assert lines["imr_extract_cli_n_process_1"]["machine_speedup_vs_1"] > 0
     # 6 small letters may be done before the 0.2 s memory sampler sees a worker
     assert two["workers"] in (0, 1, 2) and "worker_private_mb_peak" in two
     if two["workers"]:

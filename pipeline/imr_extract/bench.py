@@ -15,7 +15,9 @@ One JSON line per configuration on stdout, in this order:
 - `imr_extract_cli_one_letter`: start-up, `imr-extract run` on one letter;
 - `imr_extract_cli_n_process_N`: the run with `--n-process N`: speed-up against 1, peak RSS,
   and the private memory of each forked worker (/proc/PID/smaps_rollup, sampled while running).
-  N = 1 is the run of `imr_extract_cli`. The runs use small parts (`--batch-size`, 16 by
+  N = 1 is the run of `imr_extract_cli`. `machine_speedup_vs_1`: N processes of a pure-Python
+  loop against one, measured just before (`machine_speedup`): the most this machine's cores
+  give, whatever the program. The runs use small parts (`--batch-size`, 16 by
   default), so that the last part does not leave the other workers idle.
 
 Each configuration runs in a fresh process, so that its load time and memory are its own. Both
@@ -207,6 +209,30 @@ def _memory(pid: int) -> dict[str, int] | None:
     return {"rss": kb.get("Rss", 0), "pss": kb.get("Pss", 0), "private": private}
 
 
+def _spin(n_iter: int) -> None:
+    total = 0
+    for i in range(n_iter):
+        total += i * i % 7
+
+
+def machine_speedup(n: int, n_iter: int = 2_000_000) -> float:
+    """Throughput of `n` processes each running the same pure-Python loop, against one: what
+    this machine's cores give any `--n-process n` at most (a shared VM's vCPUs may give
+    less than `n`). Measured right before the run it bounds."""
+
+    def wall(k: int) -> float:
+        procs = [mp.Process(target=_spin, args=(n_iter,)) for _ in range(k)]
+        start = time.perf_counter()
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        return time.perf_counter() - start
+
+    one = min(wall(1), wall(1))
+    return round(n * one / wall(n), 2)
+
+
 def run_cli(inputs: Path, out: Path, n_process: int, batch_size: int) -> dict:
     """One real `imr-extract run`, sampling the memory of the run and of its forked workers."""
     script = Path(sys.executable).with_name("imr-extract")
@@ -384,12 +410,14 @@ def main(
         start = run_cli(one, folder / "start", 1, batch_size)
         _print(cli_line("imr_extract_cli_one_letter", start, _words(texts[:1]), 1, batch_size))
         for n in n_processes:
+            machine = machine_speedup(n)
             if n not in runs:
                 runs[n] = run_cli(letters, folder / f"n{n}", n, batch_size)
             line = cli_line(f"imr_extract_cli_n_process_{n}", dict(runs[n]), words, n, batch_size)
             if n == 1:
                 line["same_run_as"] = "imr_extract_cli"
             line["speedup_vs_1"] = round(runs[1]["seconds"] / runs[n]["seconds"], 2)
+            line["machine_speedup_vs_1"] = machine
             processing = [runs[k]["manifest"]["timings"]["processing"] for k in (1, n)]
             line["processing_speedup_vs_1"] = round(processing[0] / processing[1], 2)
             _print(_ratios(line, base, medspacy))
