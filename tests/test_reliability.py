@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from imr_extract import load_run
+from imr_extract import store as store_module
 from imr_extract.cli import main
 from imr_extract.runner import MISSING, UsageError, run
 from imr_extract.store import RunLockedError, RunNotFinishedError, RunStore
@@ -184,10 +185,10 @@ def test_a_second_run_on_the_same_folder_is_refused(letters, tmp_path, capsys):
 def test_counts_come_from_the_tables_and_a_disagreement_is_said(letters, tmp_path, capsys):
     out = tmp_path / "out"
     run([letters], out, progress=False, batch_size=40)
-    part = next((out / "parts" / "decisions").glob("*.parquet"))
-    df = pd.read_parquet(part)
-    df.iloc[1:].to_parquet(part, index=False)  # a part that lost a row behind our back
-    part.with_suffix(".csv").unlink()  # and its CSV rows: the merge must read the Parquet
+    part = next((out / "parts" / "decisions").glob("*.jsonl"))
+    lines = part.read_text().splitlines(keepends=True)
+    part.write_text("".join(lines[1:]))  # a part that lost a row behind our back
+    part.with_suffix(".csv").unlink()  # and its CSV lines: the merge must read the JSON lines
     code = main(["run", str(letters), "--out", str(out), "--resume", "--quiet"])
     assert code == 1
     assert "the tables disagree with the journal: decisions table has" in capsys.readouterr().err
@@ -197,9 +198,9 @@ def test_counts_come_from_the_tables_and_a_disagreement_is_said(letters, tmp_pat
 
 
 def test_parts_csv_rows_are_copied_only_when_whole(letters, tmp_path):
-    """The merge copies a part's CSV rows as the worker wrote them; a file of another size
-    than the journal says (torn, truncated) or a missing one is replaced by the Parquet
-    part's rows, and the tables are the same bytes as a run whose CSVs come from Parquet."""
+    """The merge copies a part's CSV lines as the worker wrote them; a file of another size
+    than the journal says (torn, truncated) or a missing one is replaced by the part's JSON
+    lines, and the tables are the same bytes as a run whose CSVs come from frames."""
     out, both = tmp_path / "out", tmp_path / "both"
     run([letters], out, progress=False, batch_size=8)
     run([letters], both, progress=False, batch_size=8, fmt="both")  # CSVs from the frames
@@ -239,15 +240,15 @@ def test_disk_full_keeps_the_last_tables_whole_and_says_which_disk(
     manifest = (out / "manifest.json").read_bytes()
     shutil.copy(SAMPLES / "CM16-9900001.txt", letters / "new-letter.txt")
     written = []
-    real = pd.DataFrame.to_csv
+    real = store_module._write_csv_header
 
-    def to_csv(self, path=None, *args, **kwargs):
+    def header(path, columns):
         written.append(path)
         if len(written) > 3:  # the disk fills up in the middle of the tables
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real(self, path, *args, **kwargs)
+        return real(path, columns)
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+    monkeypatch.setattr(store_module, "_write_csv_header", header)
     code = main(["run", str(letters), "--out", str(out), "--resume", "--quiet"])
     err = capsys.readouterr().err
     assert code == 1
@@ -255,7 +256,7 @@ def test_disk_full_keeps_the_last_tables_whole_and_says_which_disk(
     assert "no space left on the disk of /" in err and "--resume" in err
     assert csv_bytes(out) == before and (out / "manifest.json").read_bytes() == manifest
     assert not [p for p in out.iterdir() if p.name.startswith(".imr-tmp-")]
-    monkeypatch.setattr(pd.DataFrame, "to_csv", real)
+    monkeypatch.setattr(store_module, "_write_csv_header", real)
     assert run([letters], out, progress=False, resume=True).manifest["counts"]["documents"] == 41
 
 

@@ -92,7 +92,7 @@ def test_changed_file_is_redone_on_resume(letters, tmp_path):
 def test_batches_become_parts_and_journal_lines(letters, tmp_path):
     out = tmp_path / "out"
     run([letters], out, progress=False, batch_size=16)
-    assert len(list((out / "parts" / "documents").glob("*.parquet"))) == 4
+    assert len(list((out / "parts" / "documents").glob("*.jsonl"))) == 4
     journal = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
     assert len(journal) == 60 and {e["status"] for e in journal} == {"ok"}
 

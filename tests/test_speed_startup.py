@@ -188,3 +188,15 @@ def test_forked_workers_do_not_load_the_pipeline_again(tmp_path, monkeypatch):
     result = run([SAMPLES], tmp_path / "out", n_process=2, batch_size=1, progress=False)
     assert result.n_ok == 3
     assert loads.read_text().split() == [str(os.getpid())]
+
+
+def test_a_csv_run_imports_no_pandas(tmp_path):
+    """Parts and the CSV tables are written without pandas or pyarrow (part_files.py):
+    importing them is a third of the start-up on one letter. The merge imports them only
+    when it needs frames (Parquet tables, --excel-safe, a part whose CSV lines are not
+    whole)."""
+    letter, out = str(SAMPLES / "CM16-9900001.txt"), str(tmp_path / "out")
+    code = f"import imr_extract.cli as c; c.main(['run', {letter!r}, '--out', {out!r}, '--quiet'])"
+    loaded = _modules_after(code)
+    assert not loaded & {"pandas", "pyarrow"}
+    assert (tmp_path / "out" / "decisions.csv").stat().st_size > 0

@@ -1,10 +1,10 @@
 """Where a run keeps its work: parts and a journal, so a killed run can resume; and how the
 final tables are published, as one set.
 
-Every batch of documents is written as one Parquet file per table under `parts/TABLE/`
+Every batch of documents is written as one file of JSON lines per table under `parts/TABLE/`
 (atomically: temporary file, then rename), with its rows also as the CSV lines the final table
-will hold (not fsync'ed: the journal keeps their size, and the merge reads the Parquet part
-when the CSV lines are not whole), then recorded in `journal.jsonl` (one line per document,
+will hold (not fsync'ed: the journal keeps their size, and the merge reads the JSON lines when
+the CSV lines are not whole), then recorded in `journal.jsonl` (one line per document,
 appended and fsync'ed). A document counts as done once its journal line is there.
 A part whose journal lines never got written (a kill in between) is ignored, and a document
 seen twice (redone after a kill, or because its file changed) counts once, its latest entry.
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from imr_extract.export import TABLES, frame, typed
+from imr_extract.part_files import csv_lines, json_lines, read_rows
 
 DATAPACKAGE = "datapackage.json"
 
@@ -169,10 +170,11 @@ class RunStore:
         return latest
 
     def write_part(self, part: str, rows: dict[str, list[dict]], docs=None) -> dict:
-        """One Parquet file per table (and the batch's Docs as a DocBin, when given), and the
-        part's CSV rows as the final CSV will hold them. Returns {table: [rows, bytes of the
-        CSV rows]}: the journal keeps it, so that the merge copies those bytes only when the
-        file is whole (it is not fsync'ed: the Parquet file is the durable copy)."""
+        """The rows of each table as JSON lines (and the batch's Docs as a DocBin, when given),
+        and as the CSV lines the final table will hold (part_files.py: no pandas). Returns
+        {table: [rows, bytes of the CSV lines]}: the journal keeps it, so that the merge copies
+        those bytes only when the file is whole (it is not fsync'ed: the JSON lines are the
+        durable copy)."""
         if docs is not None:
             folder = self.parts_dir / "docbin"
             folder.mkdir(parents=True, exist_ok=True)
@@ -181,15 +183,14 @@ class RunStore:
         for table in TABLES:
             folder = self.parts_dir / table
             folder.mkdir(parents=True, exist_ok=True)
-            df = frame(table, rows.get(table, []))
-            atomic_write(
-                folder / f"{part}.parquet", lambda tmp, d=df: d.to_parquet(tmp, index=False)
-            )
-            body = df.to_csv(header=False, index=False).encode("utf-8")
+            table_rows = rows.get(table, [])
+            values = json_lines(table_rows).encode("utf-8")
+            atomic_write(folder / f"{part}.jsonl", lambda tmp, v=values: Path(tmp).write_bytes(v))
+            body = csv_lines(table, table_rows).encode("utf-8")
             atomic_write(
                 folder / f"{part}.csv", lambda tmp, b=body: Path(tmp).write_bytes(b), False
             )
-            written[table] = [len(df), len(body)]
+            written[table] = [len(table_rows), len(body)]
         return written
 
     def record(self, entries: Iterable[dict[str, Any]]) -> None:
@@ -227,8 +228,6 @@ class RunStore:
         consecutive entries share it (the usual case) and a few parts kept in memory. With
         `csv_rows`, a part whose entries are all its documents, in order, comes as the bytes
         of its CSV rows and their count (`whole_part_csv`) where that file is whole."""
-        import pandas as pd
-
         runs: list[tuple[str, list[dict]]] = []
         for e in entries:
             if runs and runs[-1][0] == e["part"]:
@@ -243,7 +242,7 @@ class RunStore:
                     yield whole
                     continue
             if part not in cache:
-                cache[part] = pd.read_parquet(self.parts_dir / table / f"{part}.parquet")
+                cache[part] = frame(table, read_rows(self.parts_dir / table / f"{part}.jsonl"))
                 if len(cache) > 4:
                     cache.popitem(last=False)
             df = cache[part]
@@ -257,8 +256,8 @@ class RunStore:
     def whole_part_csv(self, table: str, part: str, group: list[dict]) -> tuple | None:
         """(CSV bytes, rows, documents' statuses) of the part's rows of `table`, when `group`
         (the entries of one part, in table order) is every document of the part in its own
-        order and the file has the size the journal recorded; else None (then the Parquet
-        part is read instead)."""
+        order and the file has the size the journal recorded; else None (then the JSON lines
+        are read instead)."""
         written = group[0].get("part_tables")
         if not written or table not in written:
             return None
@@ -279,8 +278,6 @@ class RunStore:
         """Write the final tables of `entries` (in that order) under temporary names, and the
         `datapackage.json` that describes them; each part is read once, whichever formats it
         goes to. Parquet tables hold list columns as Arrow lists, the CSVs as `;` strings."""
-        import pyarrow.parquet as pq
-
         from imr_extract import __version__
         from imr_extract.columns import arrow_schema, arrow_table, datapackage_json
 
@@ -292,6 +289,8 @@ class RunStore:
                     csv_tmp = merged.temps[f"{table}.csv"] = new_temp(self.out_dir)
                     _write_csv_header(csv_tmp, TABLES[table])
                 if fmt in ("parquet", "both"):
+                    import pyarrow.parquet as pq
+
                     parquet_tmp = merged.temps[f"{table}.parquet"] = new_temp(self.out_dir)
                     schema = arrow_schema(table)
                     parquet = pq.ParquetWriter(parquet_tmp, schema)
