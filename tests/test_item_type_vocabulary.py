@@ -258,6 +258,8 @@ VOCABULARY = {
         "Post-operative rehabilitation",
         "Deep tissue massage",
         "Land-based therapy",
+        "Physical therapy re-evaluation",
+        "Work hardening evaluation",
     ],
     "injection": [
         "Lumbar epidural steroid injection at L4-5",
@@ -369,6 +371,8 @@ VOCABULARY = {
         "Spine surgeon",
         "Doctor visits every month",
         "Neurosurgical consultation",
+        "Cardiology clearance",
+        "Chiropractic re-exam",
     ],
     "behavioral_health": [
         "Psychotherapy 6 sessions",
@@ -390,6 +394,7 @@ VOCABULARY = {
         "Stress management",
         "Cognitive therapy",
         "Psychological evaluation before a spinal cord stimulator trial",
+        "Psychological clearance for a spinal cord stimulator trial",
     ],
     "home_health": [
         "Home health care 4 hours a day",
