@@ -266,10 +266,6 @@ def _run_local(jobs, common, store, n_process, bar, new_part) -> None:
         for paths, part in jobs:
             done(process_batch(paths, part, *common))
         return
-    # every worker writes its parts with pyarrow: import it once, here, before the fork,
-    # rather than once in each worker
-    import pyarrow.parquet  # noqa: F401
-
     from imr_extract.workers import DIED, Job, run_jobs
 
     def died(job):
