@@ -92,8 +92,65 @@ def summary(stats: dict) -> dict[str, float]:
     }
 
 
+def compare_model(gold_path, corpus, model=None) -> dict[str, dict]:
+    """Rules alone against rules + `imr_reason_model` as shipped: {split: {"rules", "combined"}}
+    of train_reasons.tally counts. Dev is cross-validated over letters (each dev letter scored
+    by a model trained, with make train's settings, on the other folds), since the shipped
+    model was trained on all of dev; test is scored by the shipped model."""
+    from imr_extract import train_reasons as tr
+    from imr_extract.api import load
+
+    nlp = load(model)
+    letters = tr.collect(gold_path, corpus, splits=("dev", "test"), nlp=nlp)
+    pipe = nlp.get_pipe("imr_reason_model") if "imr_reason_model" in nlp.pipe_names else None
+    setup = pipe.setup if pipe is not None else {}
+    out = {}
+    for split in ("dev", "test"):
+        chosen = [letter for letter in letters if letter["split"] == split]
+        if not chosen:
+            continue
+        if split == "dev":
+            tr.cross_validate(chosen)
+        elif pipe is not None:
+            tr.score({"weights": pipe.weights, "biases": pipe.biases}, chosen)
+        out[split] = {
+            "rules": tr.tally(chosen, tr.predictions(chosen, None)),
+            "combined": tr.tally(chosen, tr.predictions(chosen, setup)),
+        }
+    out["setup"] = setup
+    return out
+
+
+def print_comparison(compared: dict[str, dict]) -> None:
+    from imr_extract.train_reasons import f1
+    from imr_extract.train_reasons import summary as tally_summary
+
+    setup = compared.get("setup", {})
+    print("\n== reason codes: the rules alone vs rules + imr_reason_model (make train)")
+    print("dev: cross-validated over letters (5 folds); test: the shipped model")
+    used = ", ".join(f"{c} {v['mode']} >= {v['threshold']}" for c, v in setup.items()) or "none"
+    print(f"codes that use the model: {used}")
+    splits = [s for s in ("dev", "test") if s in compared]
+    head = "".join(f"{s + ' rules':>22}{s + ' combined':>22}" for s in splits)
+    print(f"{'code (P / R / F1)':26}{head}")
+    for code in REASON_CODES:
+        cells = []
+        for split in splits:
+            for name in ("rules", "combined"):
+                tp, pred, gold = compared[split][name]["pairs"][code]
+                p, r = (tp / pred if pred else 0.0), (tp / gold if gold else 0.0)
+                cells.append(f"{p:.2f} / {r:.2f} / {f1(tp, pred, gold):.2f}")
+        print(f"{code:26}" + "".join(f"{c:>22}" for c in cells))
+    for key in ("micro_f1", "macro_f1", "evidence_overlap", "coverage", "other"):
+        values = [
+            tally_summary(compared[s][name])[key] for s in splits for name in ("rules", "combined")
+        ]
+        print(f"{key:26}" + "".join(f"{v:>22.3f}" for v in values))
+
+
 def print_reasons(stats: dict[str, dict]) -> None:
     print("\n== decision reason codes (annotations/reasons.jsonl)")
+    print("as shipped (rules + imr_reason_model; its dev figures are in-sample for the model)")
     splits = [s for s in ("dev", "test", "all") if s in stats]
     print(f"{'code':26}" + "".join(f"{s + ' P / R / F1 (n)':>30}" for s in splits))
     for code in REASON_CODES:

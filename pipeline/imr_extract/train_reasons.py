@@ -40,6 +40,7 @@ THRESHOLDS = [round(0.1 * i, 1) for i in range(1, 10)]
 MIN_GAIN = 2  # pairs of (true positives - false positives) a setup must win over the rules by
 # codes the model may be used for (depends_on_denied needs the other decision: rules only)
 MODEL_CODES = [c for c in REASON_CODES if c != "depends_on_denied"]
+MAX_BYTES = 10 * 1024 * 1024  # as make eval reads the letters
 OUTPUT = Path(__file__).parent / "resources" / "reason_model.jsonl"
 
 
@@ -51,24 +52,29 @@ def collect(gold_path: str | Path, corpus: str | Path, splits=("dev",), nlp=None
     and text), the rules' codes with their evidence, and the gold codes with theirs. The
     pipeline runs without `imr_reason_model`, so `rules` are the rules' own codes."""
     from imr_extract.api import load
-    from imr_extract.batch import process_file, use_pipeline
     from imr_extract.components.decisions import DECISIONS_KEY
+    from imr_extract.ingest import read_document
+    from imr_extract.rules import packaged_rules
 
     nlp = nlp or load()
+    furniture = packaged_rules("page_furniture.jsonl")
     disabled = [n for n in ("imr_reason_model",) if n in nlp.pipe_names]
     letters = []
     with nlp.select_pipes(disable=disabled):
-        use_pipeline(nlp, 10 * 1024 * 1024)
         for gold in read_jsonl(gold_path):
             if gold["split"] not in splits:
                 continue
-            _, text, _, doc = process_file(Path(corpus) / gold["source"], keep_doc=True)
-            letters.append(_letter(gold, doc, text, DECISIONS_KEY))
+            source = read_document(
+                Path(corpus) / gold["source"], max_bytes=MAX_BYTES, furniture=furniture
+            )
+            doc = nlp(source.text) if source.ok else None
+            letters.append(_letter(gold, doc, source.text or "", DECISIONS_KEY))
     return letters
 
 
 def _letter(gold: dict, doc, text: str, decisions_key: str) -> dict:
-    outcomes = {d._.imr_decision_index: d._.imr_outcome for d in doc.spans.get(decisions_key, [])}
+    spans = doc.spans.get(decisions_key, []) if doc is not None else []
+    outcomes = {d._.imr_decision_index: d._.imr_outcome for d in spans}
     sentences = rationale_sentences(doc) if doc is not None else {}
     rules: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
     for span in doc.spans.get(REASONS_KEY, []) if doc is not None else []:
