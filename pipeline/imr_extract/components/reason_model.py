@@ -201,6 +201,8 @@ class ReasonModel(RuleComponent):
                     spans.append(mine[code])
                     continue
                 span = doc.char_span(start, end, label=code, alignment_mode="expand")
+                if span is None:  # pragma: no cover - sentence offsets are token edges
+                    continue
                 span._.imr_decision_index = index
                 if code == "depends_on_denied":
                     span._.imr_depends_on = _depends_on(span.text, index, items, outcomes)
