@@ -8,7 +8,7 @@ MODEL := models/imr_pipeline
 OUT ?= out/samples
 CHAOS ?=
 
-.PHONY: install model run test eval bench chaos lint readme clean
+.PHONY: install model train run test eval bench chaos lint readme clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,11 @@ $(MODEL)/meta.json: $(VENV)/.installed $(wildcard pipeline/imr_extract/resources
 	$(BIN)/imr-extract build $(MODEL)
 
 model: $(MODEL)/meta.json
+
+# the reason-code classifier (imr_reason_model) from the dev split of annotations/reasons.jsonl
+# into pipeline/imr_extract/resources/reason_model.jsonl (committed; the same bytes every run)
+train: install
+	$(BIN)/python -m imr_extract.train_reasons --gold annotations/reasons.jsonl --corpus $(CORPUS)
 
 run: model
 	$(BIN)/imr-extract run pipeline/imr_extract/samples --out $(OUT) --model $(MODEL) --resume

@@ -29,6 +29,7 @@ from imr_extract.components import (  # noqa: F401  isort: skip
     lexicon,
     patient,
     patterns,
+    reason_model,
     reasons,
     reviewer,
     sectionizer,
@@ -50,6 +51,7 @@ PIPELINE = [
     "imr_item_types",
     "sentencizer",
     "imr_reasons",
+    "imr_reason_model",
     "imr_context",
     "imr_coding",
 ]

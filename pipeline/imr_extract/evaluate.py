@@ -173,9 +173,15 @@ def main(
     if citations[0]:
         print_table("guideline citations (annotations/citations.jsonl)", *citations)
     if reasons_path and Path(reasons_path).exists():
-        from imr_extract.evaluate_reasons import evaluate_reasons, print_reasons
+        from imr_extract.evaluate_reasons import (
+            compare_model,
+            evaluate_reasons,
+            print_comparison,
+            print_reasons,
+        )
 
         print_reasons(evaluate_reasons(reasons_path, corpus, model))
+        print_comparison(compare_model(reasons_path, corpus, model))
     if items_path and Path(items_path).exists():
         from imr_extract.evaluate_mme import evaluate_mme, print_mme
 
