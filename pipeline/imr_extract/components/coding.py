@@ -56,6 +56,9 @@ PATIENT = re.compile(
     r"documentation|documented|he|she|his|her)\b",
     re.IGNORECASE,
 )  # a rationale's kidney or heart is a drug's risk, not what it treats
+# a case summary's sentence that lists the working diagnoses
+WORKING = re.compile(r"\bdiagnos(?:is|es|ed)\b", re.IGNORECASE)
+DOMINANT = 0.75  # the share of a summary's diagnoses that makes their part the summary's
 RULE_FILES = {
     "wcio": "wcio_body_parts.csv",
     "term": "body_part_terms.csv",
@@ -306,10 +309,15 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
     group = [t for t in group if t[2]["body_part_code"] != SYSTEMIC]
     if physical and rationale:
         physical = _working_diagnosis(physical)
+    elif physical:
+        physical = _dominant_part(physical)
     if physical:
         parts = unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
         sides = {v["laterality"] for _, v in physical} - {""}
+        working = {v["laterality"] for e, v in physical if WORKING.search(e.sent.text)} - {""}
+        if len(sides) > 1 and len(working) == 1:
+            sides = working  # the side of the working diagnosis ("right knee sprain")
         # the one side written; both sides of one part are bilateral, of several parts none
         tokens = list(sides) if len(sides) == 1 or len(parts) == 1 else []
         levels = unique(lv for _, v in physical for lv in v["spinal_levels"])
@@ -329,6 +337,20 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
         "spinal_levels": levels,
     }
     return values, parts
+
+
+def _dominant_part(physical):
+    """The diagnoses of the part a case summary is about: the part at least three quarters
+    of its diagnoses name (a knee case whose summary also lists "pain in the neck, right
+    shoulder, low back and knees" once); else all of them (several parts: 90)."""
+
+    def linked(v) -> str:
+        return LINK_KEY.get(v["body_part_code"], v["body_part_code"])
+
+    ranked = Counter(linked(v) for _, v in physical).most_common(1)
+    if ranked and ranked[0][1] >= DOMINANT * len(physical):
+        return [(e, v) for e, v in physical if linked(v) == ranked[0][0]]
+    return physical
 
 
 def _working_diagnosis(physical):
