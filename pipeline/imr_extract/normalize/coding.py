@@ -19,7 +19,22 @@ LEVEL = re.compile(
     re.IGNORECASE,
 )
 LEVEL_SITE = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "lumbosacral"}
-SIDES = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral"}
+SIDES = {
+    "left": "left",
+    "right": "right",
+    "bilateral": "bilateral",
+    "bilaterally": "bilateral",
+    "bilat": "bilateral",
+    "rt": "right",
+    "lt": "left",
+}
+# side abbreviations written as more than one word: "B/L knees"; "R knee", "L shoulder" (a
+# capital R or L before a limb's joint: not a spinal level, which has a number)
+SIDE_WORDS = re.compile(r"\bb/l\b", re.IGNORECASE)
+SIDE_LETTER = re.compile(
+    r"\b([RL])\.?[ \t]+(?=(?:shoulder|elbow|wrist|hand|hip|knee|ankle|foot|leg|arm|thumb|"
+    r"finger|heel|upper|lower|groin|calf|thigh|forearm)s?\b)"
+)
 STOP = {"the", "a", "an"}
 MAX_TERM_WORDS = 6
 # a disc condition moves a spine code to its disc code (conventions of issue 14)
@@ -43,6 +58,10 @@ FALLBACK_CHAPTERS = "DEFGIJKLMNRS"
 
 
 def words(text: str) -> list[str]:
+    if "/" in text:
+        text = SIDE_WORDS.sub("bilateral", text)
+    if "R" in text or "L" in text:
+        text = SIDE_LETTER.sub(lambda m: "right " if m.group(1) == "R" else "left ", text)
     return WORD.findall(text.lower())
 
 
@@ -114,6 +133,14 @@ SPINE_SITES = {
     "coccyx",
 }
 CLAUSE_END = re.compile(r"[,;:()]")
+# a prepositional phrase right after a span, to the end of its clause: " of the right femur"
+SITE_OF = re.compile(
+    r"^[ \t\n]*(?:of|in|to|at|involving|over)[ \t\n]+(?:(?:the|his|her|their)[ \t\n]+)?"
+    r"([a-z' \t\n-]+?)[ \t\n]*(?:[,;:.()]|\b(?:and|or|with|which|that|was|were|is|are|on)\b|$)",
+    re.IGNORECASE,
+)
+# what a code title says its condition is without: "without myelopathy or radiculopathy"
+WITHOUT = re.compile(r"\bwithout ([a-z -]+)")
 
 
 def _clause_and_sentence(context: str) -> list[str]:
@@ -330,7 +357,19 @@ class Coder:
     # -- ICD-10-CM ---------------------------------------------------------------------------
     def icd10cm(self, text: str, tokens: list[str], sites, levels: list[str], side: str) -> str:
         """The code of the whole text's exact title, else the curated map; '' when neither
-        gives one code."""
+        gives one code, or when the code's title says "without" what the text has
+        ("cervical spondylosis with radiculopathy" is not "Spondylosis without myelopathy or
+        radiculopathy")."""
+        code = self._lookup(text, tokens, sites, levels, side)
+        title = self.titles.get(code, "") if code else ""
+        if "without" in title and "without" not in tokens:
+            m = WITHOUT.search(title.lower())
+            lacking = set(words(m.group(1))) - {"or", "and"} if m else set()
+            if lacking & set(tokens):
+                return ""
+        return code
+
+    def _lookup(self, text: str, tokens: list[str], sites, levels: list[str], side: str) -> str:
         exact = self.by_title.get(title_key(text)) if self.titles else None
         if exact:
             return exact
@@ -345,6 +384,12 @@ class Coder:
             level_site = "lumbosacral"
         candidates = []
         for start, end, cond in conditions:
+            if any(
+                s0 <= start and end <= s1 and s1 - s0 > end - start and s0 <= t0 and t1 <= s1
+                for s0, s1, _ in conditions
+                for t0, t1, _ in sites
+            ):
+                continue  # part of a longer condition that names its site ("trochanteric bursitis")
             cond = self.alias.get(cond, cond)
             outside = {s for s0, s1, s in sites if s1 <= start or s0 >= end}
             if not outside and level_site:
@@ -397,6 +442,25 @@ class Coder:
             rest, sided = rest[:-1], True
         return found if sided and rest and " ".join(rest) in self.terms else []
 
+    def _site_of_phrase(self, context: str) -> tuple[list[str], bool]:
+        """The words of a site in a prepositional phrase right after the span ("fracture" +
+        " of the fourth metacarpal", "tear" + " of the left medial meniscus"): a side, up to
+        two other words, then a site term, before the clause ends; and whether the site term
+        came first: "the fourth metacarpal" says more than the code of "metacarpal" would."""
+        m = SITE_OF.match(context.partition("\x00")[2].partition("\x00")[2])
+        if not m:
+            return [], False
+        found = words(m.group(1))[:8]
+        sides = {SIDES[t] for t in found if t in SIDES}
+        side = [sides.pop()] if len(sides) == 1 else []  # "tarsal bone of the right foot"
+        start = 1 if found and found[0] in SIDES else 0
+        for skip in range(start, min(start + 3, len(found))):
+            longest = self._longest[id(self.terms)].get(found[skip], 0)
+            for n in range(min(longest, len(found) - skip), 0, -1):
+                if " ".join(found[skip : skip + n]) in self.terms:
+                    return side + found[skip : skip + n], skip == start
+        return [], False
+
     def _side_after(self, context: str) -> str:
         """A side in the span's own phrase after it: "(right arm)", ", left upper limb",
         "in the legs bilaterally"."""
@@ -445,6 +509,14 @@ class Coder:
             tokens += self._site_after(context)
         levels = spinal_levels(text)
         part = self.body_part(tokens, levels)
+        loose = None  # "fracture" + " of the fourth metacarpal": the part, not the code
+        if context and not part["code"] and self._needs_site(tokens):
+            phrase, exact = self._site_of_phrase(context)
+            if phrase and exact:  # "fracture" + " of the right femur": the span's own site
+                tokens = tokens + phrase
+                part = self.body_part(tokens, levels)
+            elif phrase:
+                loose = self.body_part(tokens + phrase, levels)
         sites = part["sites"]
         side = span_side(tokens, sites)
         if not side and context:
@@ -469,6 +541,9 @@ class Coder:
                     break  # the clause names several parts: the sentence cannot tell either
         elif part["code"] and context and not side:
             side = self._side_of_site(part["sites"], context)
+        if loose and not part["code"]:
+            part = loose
+            side = side or loose["sided"]
         code = part["code"] or default_part
         icd = self.icd10cm(text, tokens, sites, levels, side)
         return {
