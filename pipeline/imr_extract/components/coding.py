@@ -133,7 +133,10 @@ class ClinicalCoder(RuleComponent):
         for ent in doc.ents:
             if ent.label_ != "DIAGNOSIS":
                 continue
-            values = coder.code(ent.text, context=_context(ent) if sentences else None)
+            if sentences:
+                values = coder.code(ent.text, context=_context(ent), previous=_previous(ent))
+            else:
+                values = coder.code(ent.text)
             set_values(ent, values)
             coded.append((ent, values))
         links: dict[int, list[int]] = {}
@@ -157,6 +160,19 @@ def _context(ent) -> str:
     text = sent.text
     start, end = ent.start_char - sent.start_char, ent.end_char - sent.start_char
     return f"{text[:start]}\x00{text[start:end]}\x00{text[end:]}"
+
+
+def _previous(ent) -> str | None:
+    """The sentence before the one of `ent`, in the same section (a reference to a part
+    named there: "MRI of the left knee ... . There is a tear of the body ...")."""
+    start = ent.sent.start
+    if start == 0:
+        return None
+    before = ent.doc[start - 1].sent
+    body = (ent.doc._.imr_section_bodies or {}).get(ent._.imr_section)
+    if not body or before.start_char < body[0] or not PATIENT.search(ent.sent.text):
+        return None
+    return before.text
 
 
 def titles_index(titles: dict[str, str], map_codes: list[str]) -> dict[str, dict[str, str]]:

@@ -499,11 +499,17 @@ class Coder:
         return ""
 
     def code(
-        self, text: str, default_part: str = UNCLASSIFIED, context: str | None = None
+        self,
+        text: str,
+        default_part: str = UNCLASSIFIED,
+        context: str | None = None,
+        previous: str | None = None,
     ) -> dict[str, Any]:
         """All coded values of one diagnosis (or item) text. A text that names no part
         ("meniscal tearing") takes the part, side and levels of its `context` (its sentence:
-        "MRI of the right knee revealed meniscal tearing") when that names exactly one part."""
+        "MRI of the right knee revealed meniscal tearing") when that names exactly one part;
+        when its sentence names none, of the `previous` sentence ("The right knee was
+        aspirated. There was no effusion.")."""
         tokens = words(text)
         if context:
             tokens += self._site_after(context)
@@ -522,7 +528,10 @@ class Coder:
         if not side and context:
             side = self._side_after(context)
         if not part["code"] and context and self._needs_site(tokens):
-            for around_text in _clause_and_sentence(context):
+            arounds = _clause_and_sentence(context)
+            if previous and not self.icd10cm(text, tokens, [], levels, ""):
+                arounds.append(previous)  # only to give a site to what has no code without
+            for around_text in arounds:
                 around_tokens, context_levels, around = self._context_part(around_text)
                 physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
                 if len(physical) == 1:  # one part, however many words name it (tarsal, foot)
