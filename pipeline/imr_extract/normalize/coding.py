@@ -208,6 +208,15 @@ def span_side(tokens: list[str], sites) -> str:
     return ""
 
 
+def _plural(condition: str) -> str:
+    """The plural of a condition's last word when it is a regular one ("tear" -> "tears";
+    not "bursitis", "radiculopathy", "stenosis", "pain" stays "pains")."""
+    last = condition.rsplit(" ", 1)[-1]
+    if not last.isalpha() or last.endswith(("s", "y", "x", "ia", "is", "ch", "sh")):
+        return ""
+    return condition + "s"
+
+
 class Coder:
     """Codes texts with the rows of the three rule files; `titles` is {code: title} of the
     ICD-10-CM codes without a 7th character (the title fallback and the `icd10cm_title`)."""
@@ -235,6 +244,14 @@ class Coder:
                 self.map.setdefault((k, r["site"], r["side"]), r["code"])
                 if r["site"]:
                     self.sited.add(k)
+        for k in {k for k, _, _ in self.map} | set(self.alias):
+            plural = _plural(k)  # "post-traumatic headaches", "tears": as the singular
+            if (
+                plural
+                and plural not in self.alias
+                and not any((plural, s, d) in self.map for s, d in (("", ""), ("", "right")))
+            ):
+                self.alias.setdefault(plural, self.alias.get(k, k))
         self.conditions = {k for k, _, _ in self.map} | set(self.alias)
         self._longest: dict[int, dict[str, int]] = {}  # first word -> most words of a key
         for vocabulary in (self.terms, self.conditions):
