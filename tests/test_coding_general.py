@@ -57,6 +57,8 @@ def test_side_letters_need_a_limb_word():
         ("lumbar spondylosis", "M47.816"),
         ("lumbar stenosis with neurogenic claudication", "M48.062"),
         ("lumbar degenerative disc disease with radiculopathy", "M51.16"),
+        ("fracture", "T14.8"),  # no site anywhere: coded by its words (annotations guide)
+        ("stress fracture", "M84.30"),
         ("post-traumatic headaches", "G44.309"),  # a plural, as its singular
         ("lumbar strains", "S39.012"),
         ("right knee arthritis", "M17.11"),  # arthritis NOS is osteoarthritis in ICD-10-CM
@@ -132,3 +134,39 @@ def test_a_summary_takes_the_part_three_quarters_of_its_diagnoses_name():
     assert len(_dominant_part(mixed)) == 3
     disc = [dx("42"), dx("43"), dx("42"), dx("38")]  # a disc is its region's part
     assert [v["body_part_code"] for _, v in _dominant_part(disc)] == ["42", "43", "42"]
+
+
+def test_sites_coordinated_before_the_span_are_its_own(coder):
+    arm = coder.code("arm pain", context="He has neck, shoulder, and \x00arm pain\x00 today.")
+    assert (arm["body_part_code"], arm["icd10cm"]) == ("90", None)  # several sites: no code
+    spine = coder.code(
+        "lumbar spine pain", context="Diagnoses: cervical/\x00lumbar spine pain\x00."
+    )
+    assert (spine["body_part_code"], spine["icd10cm"]) == ("90", None)
+    sided = coder.code(
+        "shoulder pain", context="She has left sided neck and \x00shoulder pain\x00."
+    )
+    assert (sided["body_part_code"], sided["laterality"]) == ("90", "left")
+    # a list of diagnoses, a site after an article, a span that starts with its condition
+    listed = coder.code("lumbar strain", context="Diagnoses: headaches, \x00lumbar strain\x00.")
+    assert listed["icd10cm"] == "S39.012"
+    mri = coder.code("shoulder pain", context="MRI of the knee and \x00shoulder pain\x00.")
+    assert mri["body_part_code"] == "38"
+    title = coder.code(
+        "strain of muscle, fascia and tendon at neck level",
+        context="Strain at upper arm level, right arm, and \x00strain of muscle, fascia and "
+        "tendon at neck level\x00.",
+    )
+    assert (title["body_part_code"], title["icd10cm"]) == ("20", "S16.1")
+
+
+def test_a_side_before_a_hyphen_and_a_fracture_among_several_parts(coder):
+    carpal = coder.code(
+        "sided carpal tunnel syndrome",
+        context="She has right-\x00sided carpal tunnel syndrome\x00.",
+    )
+    assert (carpal["laterality"], carpal["icd10cm"]) == ("right", "G56.01")
+    among = coder.code(
+        "fracture", context="X-rays of the femur and the finger showed a \x00fracture\x00."
+    )
+    assert among["icd10cm"] is None  # one of the parts named, not "unspecified body region"

@@ -49,6 +49,7 @@ REGION_MULTIPLE = {
     "lower_extremities": "50",
 }
 UNCLASSIFIED, MULTIPLE, MENTAL, SYSTEMIC = "65", "90", "66", "91"
+UNSITED = "T14"  # "injury of unspecified body region": the code of a fracture with no site
 # chapters whose titles the fallback compares with a diagnosis (blood, endocrine, mental,
 # nervous, circulatory, respiratory, digestive, skin, musculoskeletal, genitourinary,
 # symptoms, injuries): not pregnancy, perinatal, congenital, eye and ear, neoplasms,
@@ -139,6 +140,12 @@ SITE_OF = re.compile(
     r"([a-z' \t\n-]+?)[ \t\n]*(?:[,;:.()]|\b(?:and|or|with|which|that|was|were|is|are|on)\b|$)",
     re.IGNORECASE,
 )
+# a separator of coordinated sites at the end of the text before a span: ", ", ", and ", " and
+# ", " or ", "/", " & "
+COORDINATION = re.compile(
+    r"(?:[ \t\n]*,[ \t\n]*(?:and[ \t\n]+)?|[ \t\n]+(?:and|or|&)[ \t\n]+|[ \t]*/[ \t]*)$"
+)
+LAST_CONJUNCTION = re.compile(r"(?:\b(?:and|or)|&|/)[ \t\n]*$", re.IGNORECASE)
 # what a code title says its condition is without: "without myelopathy or radiculopathy"
 WITHOUT = re.compile(r"\bwithout ([a-z -]+)")
 
@@ -170,7 +177,8 @@ SITE_AFTER_COMMA = re.compile(
     re.IGNORECASE,
 )
 SIDE_BEFORE = re.compile(
-    r"\b(left|right|bilateral)[ \t]*(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$", re.IGNORECASE
+    r"\b(left|right|bilateral)(?:-sided|[ \t-])*(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$",
+    re.IGNORECASE,
 )
 BILATERALLY_AFTER = re.compile(r"^[^,;:.()]*?\bbilaterally\b", re.IGNORECASE)
 
@@ -409,6 +417,8 @@ class Coder:
                 continue  # part of a longer condition that names its site ("trochanteric bursitis")
             cond = self.alias.get(cond, cond)
             outside = {s for s0, s1, s in sites if s1 <= start or s0 >= end}
+            if len(outside) > 1:
+                outside.discard("spine")  # "lumbar vertebral": the region says which spine
             if not outside and level_site:
                 outside = {level_site}
             candidates.append((cond, outside))
@@ -458,6 +468,58 @@ class Coder:
         if rest and rest[-1] in ("region", "level", "area") and len(rest) > 1:
             rest, sided = rest[:-1], True
         return found if sided and rest and " ".join(rest) in self.terms else []
+
+    def _starts_with_site(self, tokens: list[str]) -> bool:
+        """Whether a span begins with its site ("arm pain", "left shoulder pain"), as the last
+        of coordinated sites does ("neck, shoulder, and arm pain"); "strain of ..." does not."""
+        first = 1 if tokens[0] in SIDES else 0
+        if first >= len(tokens):
+            return False
+        longest = self._longest[id(self.terms)].get(tokens[first], 0)
+        return any(" ".join(tokens[first : first + n]) in self.terms for n in range(longest, 0, -1))
+
+    def _sites_before(self, context: str) -> list[str]:
+        """The sites coordinated right before the span, which its condition shares: "neck,
+        shoulder, and " + "arm pain", "cervical/" + "lumbar spine pain", "left sided neck and "
+        + "shoulder pain". [] when the words before are not such a list (a list of conditions,
+        "MRI of the knee and ...": a site after an article is not the condition's)."""
+        before = context.partition("\x00")[0][-120:]
+        if not LAST_CONJUNCTION.search(before):
+            return []  # "headaches, right shoulder pain": a list of diagnoses, not of sites
+        found: list[str] = []
+        while True:
+            m = COORDINATION.search(before)
+            if not m:
+                break
+            head = before[: m.start()]
+            tokens = words(head)[-4:]
+            site = []
+            for n in range(min(3, len(tokens)), 0, -1):
+                k = " ".join(tokens[-n:])
+                if (
+                    k in self.terms
+                    and self.terms[k][0] in ("site", "limb")
+                    and (k not in self.conditions)
+                ):
+                    site = tokens[-n:]
+                    break
+            if not site:
+                break
+            rest = tokens[: -len(site)]
+            if rest and rest[-1] == "sided":
+                rest = rest[:-1]
+            if rest and rest[-1] in SIDES:
+                site = [rest[-1], *site]
+            found = [*site, "and", *found]
+            cut = len(head)
+            for word in reversed(site):
+                cut = head.lower().rfind(word, 0, cut)
+            before = head[: max(cut, 0)]
+            if not COORDINATION.search(before) or re.search(r"\b(?:the|a|an)\s*$", before, re.I):
+                break
+        if found and re.search(r"\b(?:the|a|an)\s*$", before, re.IGNORECASE):
+            return []  # "MRI of the knee and": a site of what comes before
+        return found
 
     def _site_of_phrase(self, context: str) -> tuple[list[str], bool]:
         """The words of a site in a prepositional phrase right after the span ("fracture" +
@@ -528,11 +590,14 @@ class Coder:
         when its sentence names none, of the `previous` sentence ("The right knee was
         aspirated. There was no effusion.")."""
         tokens = words(text)
+        if context and tokens and self._starts_with_site(tokens):
+            tokens = self._sites_before(context) + tokens
         if context:
             tokens += self._site_after(context)
         levels = spinal_levels(text)
         part = self.body_part(tokens, levels)
         loose = None  # "fracture" + " of the fourth metacarpal": the part, not the code
+        several_around = False
         if context and not part["code"] and self._needs_site(tokens):
             phrase, exact = self._site_of_phrase(context)
             if phrase and exact:  # "fracture" + " of the right femur": the span's own site
@@ -546,7 +611,7 @@ class Coder:
             side = self._side_after(context)
         if not part["code"] and context and self._needs_site(tokens):
             arounds = _clause_and_sentence(context)
-            if previous and not self.icd10cm(text, tokens, [], levels, ""):
+            if previous and self.icd10cm(text, tokens, [], levels, "")[:3] in ("", UNSITED):
                 arounds.append(previous)  # only to give a site to what has no code without
             for around_text in arounds:
                 around_tokens, context_levels, around = self._context_part(around_text)
@@ -564,14 +629,21 @@ class Coder:
                     sites = [(n, n + 1, s) for _, _, s in around["sites"]]
                     break
                 if physical:
+                    several_around = True
                     break  # the clause names several parts: the sentence cannot tell either
         elif part["code"] and context and not side:
             side = self._side_of_site(part["sites"], context)
-        if loose and not part["code"]:
-            part = loose
-            side = side or loose["sided"]
         code = part["code"] or default_part
         icd = self.icd10cm(text, tokens, sites, levels, side)
+        if loose and not part["code"]:
+            part, code = loose, loose["code"]
+            side = side or loose["sided"]
+            icd = ""  # "fracture of the fourth metacarpal": not T14.8, nor "unspecified" bone
+        if icd.startswith(UNSITED) and several_around:
+            icd = ""  # a fracture in a sentence of several parts is one of them, not "unspecified"
+        several = {LINK_KEY.get(p, p) for p in part["parts"]}
+        if icd and len(several) > 1 and icd != self.by_title.get(title_key(text)):
+            icd = ""  # two or more sites in one condition: no one code (annotations guide)
         return {
             "body_part_code": code or None,
             "body_part": self.names.get(code) if code else None,
