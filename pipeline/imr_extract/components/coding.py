@@ -48,7 +48,24 @@ SERVICE = re.compile(
 # a device named after a part is not the part treated ("knee scooter", "hip pad")
 DEVICE = re.compile(r"\b(?:scooter|pads?|wraps?|stockings?)\b", re.IGNORECASE)
 # parts with no side: the spine, neck and trunk (a decision's side is not taken from them)
-UNSIDED = {"20", "21", "22", "23", "24", "25", "26", "40", "41", "42", "43", "45", "47", "63"}
+UNSIDED = {
+    "20",
+    "21",
+    "22",
+    "23",
+    "24",
+    "25",
+    "26",
+    "40",
+    "41",
+    "42",
+    "43",
+    "45",
+    "47",
+    "48",
+    "49",
+    "63",
+}
 ORGANS = {"48", "49"}
 # a rationale sentence about this patient, not a guideline's words
 PATIENT = re.compile(
