@@ -122,7 +122,7 @@ def test_icd10cm_codes(coder, text, code):
     [
         "pain in the neck, left shoulder and low back",  # several sites: no one code
         "knee condition",  # no condition the map or a title knows
-        "fracture",  # a fracture needs its bone
+        "fracture of the fibula",  # a bone with its own codes: not its region's
         "strain of the back and the left knee",
         "contusion of the lesser toes",  # no exact title, and the map has no lesser-toe row
     ],

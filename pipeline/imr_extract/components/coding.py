@@ -48,7 +48,24 @@ SERVICE = re.compile(
 # a device named after a part is not the part treated ("knee scooter", "hip pad")
 DEVICE = re.compile(r"\b(?:scooter|pads?|wraps?|stockings?)\b", re.IGNORECASE)
 # parts with no side: the spine, neck and trunk (a decision's side is not taken from them)
-UNSIDED = {"20", "21", "22", "23", "24", "25", "26", "40", "41", "42", "43", "45", "47", "63"}
+UNSIDED = {
+    "20",
+    "21",
+    "22",
+    "23",
+    "24",
+    "25",
+    "26",
+    "40",
+    "41",
+    "42",
+    "43",
+    "45",
+    "47",
+    "48",
+    "49",
+    "63",
+}
 ORGANS = {"48", "49"}
 # a rationale sentence about this patient, not a guideline's words
 PATIENT = re.compile(
@@ -56,6 +73,9 @@ PATIENT = re.compile(
     r"documentation|documented|he|she|his|her)\b",
     re.IGNORECASE,
 )  # a rationale's kidney or heart is a drug's risk, not what it treats
+# a case summary's sentence that lists the working diagnoses
+WORKING = re.compile(r"\bdiagnos(?:is|es|ed)\b", re.IGNORECASE)
+DOMINANT = 0.75  # the share of a summary's diagnoses that makes their part the summary's
 RULE_FILES = {
     "wcio": "wcio_body_parts.csv",
     "term": "body_part_terms.csv",
@@ -130,7 +150,10 @@ class ClinicalCoder(RuleComponent):
         for ent in doc.ents:
             if ent.label_ != "DIAGNOSIS":
                 continue
-            values = coder.code(ent.text, context=_context(ent) if sentences else None)
+            if sentences:
+                values = coder.code(ent.text, context=_context(ent), previous=_previous(ent))
+            else:
+                values = coder.code(ent.text)
             set_values(ent, values)
             coded.append((ent, values))
         links: dict[int, list[int]] = {}
@@ -154,6 +177,19 @@ def _context(ent) -> str:
     text = sent.text
     start, end = ent.start_char - sent.start_char, ent.end_char - sent.start_char
     return f"{text[:start]}\x00{text[start:end]}\x00{text[end:]}"
+
+
+def _previous(ent) -> str | None:
+    """The sentence before the one of `ent`, in the same section (a reference to a part
+    named there: "MRI of the left knee ... . There is a tear of the body ...")."""
+    start = ent.sent.start
+    if start == 0:
+        return None
+    before = ent.doc[start - 1].sent
+    body = (ent.doc._.imr_section_bodies or {}).get(ent._.imr_section)
+    if not body or before.start_char < body[0] or not PATIENT.search(ent.sent.text):
+        return None
+    return before.text
 
 
 def titles_index(titles: dict[str, str], map_codes: list[str]) -> dict[str, dict[str, str]]:
@@ -306,10 +342,15 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
     group = [t for t in group if t[2]["body_part_code"] != SYSTEMIC]
     if physical and rationale:
         physical = _working_diagnosis(physical)
+    elif physical:
+        physical = _dominant_part(physical)
     if physical:
         parts = unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
         sides = {v["laterality"] for _, v in physical} - {""}
+        working = {v["laterality"] for e, v in physical if WORKING.search(e.sent.text)} - {""}
+        if len(sides) > 1 and len(working) == 1:
+            sides = working  # the side of the working diagnosis ("right knee sprain")
         # the one side written; both sides of one part are bilateral, of several parts none
         tokens = list(sides) if len(sides) == 1 or len(parts) == 1 else []
         levels = unique(lv for _, v in physical for lv in v["spinal_levels"])
@@ -329,6 +370,20 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
         "spinal_levels": levels,
     }
     return values, parts
+
+
+def _dominant_part(physical):
+    """The diagnoses of the part a case summary is about: the part at least three quarters
+    of its diagnoses name (a knee case whose summary also lists "pain in the neck, right
+    shoulder, low back and knees" once); else all of them (several parts: 90)."""
+
+    def linked(v) -> str:
+        return LINK_KEY.get(v["body_part_code"], v["body_part_code"])
+
+    ranked = Counter(linked(v) for _, v in physical).most_common(1)
+    if ranked and ranked[0][1] >= DOMINANT * len(physical):
+        return [(e, v) for e, v in physical if linked(v) == ranked[0][0]]
+    return physical
 
 
 def _working_diagnosis(physical):

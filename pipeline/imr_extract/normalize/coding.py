@@ -19,7 +19,22 @@ LEVEL = re.compile(
     re.IGNORECASE,
 )
 LEVEL_SITE = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "lumbosacral"}
-SIDES = {"left": "left", "right": "right", "bilateral": "bilateral", "bilaterally": "bilateral"}
+SIDES = {
+    "left": "left",
+    "right": "right",
+    "bilateral": "bilateral",
+    "bilaterally": "bilateral",
+    "bilat": "bilateral",
+    "rt": "right",
+    "lt": "left",
+}
+# side abbreviations written as more than one word: "B/L knees"; "R knee", "L shoulder" (a
+# capital R or L before a limb's joint: not a spinal level, which has a number)
+SIDE_WORDS = re.compile(r"\bb/l\b", re.IGNORECASE)
+SIDE_LETTER = re.compile(
+    r"\b([RL])\.?[ \t]+(?=(?:shoulder|elbow|wrist|hand|hip|knee|ankle|foot|leg|arm|thumb|"
+    r"finger|heel|upper|lower|groin|calf|thigh|forearm)s?\b)"
+)
 STOP = {"the", "a", "an"}
 MAX_TERM_WORDS = 6
 # a disc condition moves a spine code to its disc code (conventions of issue 14)
@@ -34,6 +49,7 @@ REGION_MULTIPLE = {
     "lower_extremities": "50",
 }
 UNCLASSIFIED, MULTIPLE, MENTAL, SYSTEMIC = "65", "90", "66", "91"
+UNSITED = "T14"  # "injury of unspecified body region": the code of a fracture with no site
 # chapters whose titles the fallback compares with a diagnosis (blood, endocrine, mental,
 # nervous, circulatory, respiratory, digestive, skin, musculoskeletal, genitourinary,
 # symptoms, injuries): not pregnancy, perinatal, congenital, eye and ear, neoplasms,
@@ -43,6 +59,10 @@ FALLBACK_CHAPTERS = "DEFGIJKLMNRS"
 
 
 def words(text: str) -> list[str]:
+    if "/" in text:
+        text = SIDE_WORDS.sub("bilateral", text)
+    if "R" in text or "L" in text:
+        text = SIDE_LETTER.sub(lambda m: "right " if m.group(1) == "R" else "left ", text)
     return WORD.findall(text.lower())
 
 
@@ -114,6 +134,20 @@ SPINE_SITES = {
     "coccyx",
 }
 CLAUSE_END = re.compile(r"[,;:()]")
+# a prepositional phrase right after a span, to the end of its clause: " of the right femur"
+SITE_OF = re.compile(
+    r"^[ \t\n]*(?:of|in|to|at|involving|over)[ \t\n]+(?:(?:the|his|her|their)[ \t\n]+)?"
+    r"([a-z' \t\n-]+?)[ \t\n]*(?:[,;:.()]|\b(?:and|or|with|which|that|was|were|is|are|on)\b|$)",
+    re.IGNORECASE,
+)
+# a separator of coordinated sites at the end of the text before a span: ", ", ", and ", " and
+# ", " or ", "/", " & "
+COORDINATION = re.compile(
+    r"(?:[ \t\n]*,[ \t\n]*(?:and[ \t\n]+)?|[ \t\n]+(?:and|or|&)[ \t\n]+|[ \t]*/[ \t]*)$"
+)
+LAST_CONJUNCTION = re.compile(r"(?:\b(?:and|or)|&|/)[ \t\n]*$", re.IGNORECASE)
+# what a code title says its condition is without: "without myelopathy or radiculopathy"
+WITHOUT = re.compile(r"\bwithout ([a-z -]+)")
 
 
 def _clause_and_sentence(context: str) -> list[str]:
@@ -143,7 +177,8 @@ SITE_AFTER_COMMA = re.compile(
     re.IGNORECASE,
 )
 SIDE_BEFORE = re.compile(
-    r"\b(left|right|bilateral)[ \t]*(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$", re.IGNORECASE
+    r"\b(left|right|bilateral)(?:-sided|[ \t-])*(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$",
+    re.IGNORECASE,
 )
 BILATERALLY_AFTER = re.compile(r"^[^,;:.()]*?\bbilaterally\b", re.IGNORECASE)
 
@@ -181,6 +216,15 @@ def span_side(tokens: list[str], sites) -> str:
     return ""
 
 
+def _plural(condition: str) -> str:
+    """The plural of a condition's last word when it is a regular one ("tear" -> "tears";
+    not "bursitis", "radiculopathy", "stenosis", "pain" stays "pains")."""
+    last = condition.rsplit(" ", 1)[-1]
+    if not last.isalpha() or last.endswith(("s", "y", "x", "ia", "is", "ch", "sh")):
+        return ""
+    return condition + "s"
+
+
 class Coder:
     """Codes texts with the rows of the three rule files; `titles` is {code: title} of the
     ICD-10-CM codes without a 7th character (the title fallback and the `icd10cm_title`)."""
@@ -208,6 +252,14 @@ class Coder:
                 self.map.setdefault((k, r["site"], r["side"]), r["code"])
                 if r["site"]:
                     self.sited.add(k)
+        for k in {k for k, _, _ in self.map} | set(self.alias):
+            plural = _plural(k)  # "post-traumatic headaches", "tears": as the singular
+            if (
+                plural
+                and plural not in self.alias
+                and not any((plural, s, d) in self.map for s, d in (("", ""), ("", "right")))
+            ):
+                self.alias.setdefault(plural, self.alias.get(k, k))
         self.conditions = {k for k, _, _ in self.map} | set(self.alias)
         self._longest: dict[int, dict[str, int]] = {}  # first word -> most words of a key
         for vocabulary in (self.terms, self.conditions):
@@ -330,7 +382,19 @@ class Coder:
     # -- ICD-10-CM ---------------------------------------------------------------------------
     def icd10cm(self, text: str, tokens: list[str], sites, levels: list[str], side: str) -> str:
         """The code of the whole text's exact title, else the curated map; '' when neither
-        gives one code."""
+        gives one code, or when the code's title says "without" what the text has
+        ("cervical spondylosis with radiculopathy" is not "Spondylosis without myelopathy or
+        radiculopathy")."""
+        code = self._lookup(text, tokens, sites, levels, side)
+        title = self.titles.get(code, "") if code else ""
+        if "without" in title and "without" not in tokens:
+            m = WITHOUT.search(title.lower())
+            lacking = set(words(m.group(1))) - {"or", "and"} if m else set()
+            if lacking & set(tokens):
+                return ""
+        return code
+
+    def _lookup(self, text: str, tokens: list[str], sites, levels: list[str], side: str) -> str:
         exact = self.by_title.get(title_key(text)) if self.titles else None
         if exact:
             return exact
@@ -345,8 +409,16 @@ class Coder:
             level_site = "lumbosacral"
         candidates = []
         for start, end, cond in conditions:
+            if any(
+                s0 <= start and end <= s1 and s1 - s0 > end - start and s0 <= t0 and t1 <= s1
+                for s0, s1, _ in conditions
+                for t0, t1, _ in sites
+            ):
+                continue  # part of a longer condition that names its site ("trochanteric bursitis")
             cond = self.alias.get(cond, cond)
             outside = {s for s0, s1, s in sites if s1 <= start or s0 >= end}
+            if len(outside) > 1:
+                outside.discard("spine")  # "lumbar vertebral": the region says which spine
             if not outside and level_site:
                 outside = {level_site}
             candidates.append((cond, outside))
@@ -397,6 +469,77 @@ class Coder:
             rest, sided = rest[:-1], True
         return found if sided and rest and " ".join(rest) in self.terms else []
 
+    def _starts_with_site(self, tokens: list[str]) -> bool:
+        """Whether a span begins with its site ("arm pain", "left shoulder pain"), as the last
+        of coordinated sites does ("neck, shoulder, and arm pain"); "strain of ..." does not."""
+        first = 1 if tokens[0] in SIDES else 0
+        if first >= len(tokens):
+            return False
+        longest = self._longest[id(self.terms)].get(tokens[first], 0)
+        return any(" ".join(tokens[first : first + n]) in self.terms for n in range(longest, 0, -1))
+
+    def _sites_before(self, context: str) -> list[str]:
+        """The sites coordinated right before the span, which its condition shares: "neck,
+        shoulder, and " + "arm pain", "cervical/" + "lumbar spine pain", "left sided neck and "
+        + "shoulder pain". [] when the words before are not such a list (a list of conditions,
+        "MRI of the knee and ...": a site after an article is not the condition's)."""
+        before = context.partition("\x00")[0][-120:]
+        if not LAST_CONJUNCTION.search(before):
+            return []  # "headaches, right shoulder pain": a list of diagnoses, not of sites
+        found: list[str] = []
+        while True:
+            m = COORDINATION.search(before)
+            if not m:
+                break
+            head = before[: m.start()]
+            tokens = words(head)[-4:]
+            site = []
+            for n in range(min(3, len(tokens)), 0, -1):
+                k = " ".join(tokens[-n:])
+                if (
+                    k in self.terms
+                    and self.terms[k][0] in ("site", "limb")
+                    and (k not in self.conditions)
+                ):
+                    site = tokens[-n:]
+                    break
+            if not site:
+                break
+            rest = tokens[: -len(site)]
+            if rest and rest[-1] == "sided":
+                rest = rest[:-1]
+            if rest and rest[-1] in SIDES:
+                site = [rest[-1], *site]
+            found = [*site, "and", *found]
+            cut = len(head)
+            for word in reversed(site):
+                cut = head.lower().rfind(word, 0, cut)
+            before = head[: max(cut, 0)]
+            if not COORDINATION.search(before) or re.search(r"\b(?:the|a|an)\s*$", before, re.I):
+                break
+        if found and re.search(r"\b(?:the|a|an)\s*$", before, re.IGNORECASE):
+            return []  # "MRI of the knee and": a site of what comes before
+        return found
+
+    def _site_of_phrase(self, context: str) -> tuple[list[str], bool]:
+        """The words of a site in a prepositional phrase right after the span ("fracture" +
+        " of the fourth metacarpal", "tear" + " of the left medial meniscus"): a side, up to
+        two other words, then a site term, before the clause ends; and whether the site term
+        came first: "the fourth metacarpal" says more than the code of "metacarpal" would."""
+        m = SITE_OF.match(context.partition("\x00")[2].partition("\x00")[2])
+        if not m:
+            return [], False
+        found = words(m.group(1))[:8]
+        sides = {SIDES[t] for t in found if t in SIDES}
+        side = [sides.pop()] if len(sides) == 1 else []  # "tarsal bone of the right foot"
+        start = 1 if found and found[0] in SIDES else 0
+        for skip in range(start, min(start + 3, len(found))):
+            longest = self._longest[id(self.terms)].get(found[skip], 0)
+            for n in range(min(longest, len(found) - skip), 0, -1):
+                if " ".join(found[skip : skip + n]) in self.terms:
+                    return side + found[skip : skip + n], skip == start
+        return [], False
+
     def _side_after(self, context: str) -> str:
         """A side in the span's own phrase after it: "(right arm)", ", left upper limb",
         "in the legs bilaterally"."""
@@ -435,22 +578,42 @@ class Coder:
         return ""
 
     def code(
-        self, text: str, default_part: str = UNCLASSIFIED, context: str | None = None
+        self,
+        text: str,
+        default_part: str = UNCLASSIFIED,
+        context: str | None = None,
+        previous: str | None = None,
     ) -> dict[str, Any]:
         """All coded values of one diagnosis (or item) text. A text that names no part
         ("meniscal tearing") takes the part, side and levels of its `context` (its sentence:
-        "MRI of the right knee revealed meniscal tearing") when that names exactly one part."""
+        "MRI of the right knee revealed meniscal tearing") when that names exactly one part;
+        when its sentence names none, of the `previous` sentence ("The right knee was
+        aspirated. There was no effusion.")."""
         tokens = words(text)
+        if context and tokens and self._starts_with_site(tokens):
+            tokens = self._sites_before(context) + tokens
         if context:
             tokens += self._site_after(context)
         levels = spinal_levels(text)
         part = self.body_part(tokens, levels)
+        loose = None  # "fracture" + " of the fourth metacarpal": the part, not the code
+        several_around = False
+        if context and not part["code"] and self._needs_site(tokens):
+            phrase, exact = self._site_of_phrase(context)
+            if phrase and exact:  # "fracture" + " of the right femur": the span's own site
+                tokens = tokens + phrase
+                part = self.body_part(tokens, levels)
+            elif phrase:
+                loose = self.body_part(tokens + phrase, levels)
         sites = part["sites"]
         side = span_side(tokens, sites)
         if not side and context:
             side = self._side_after(context)
         if not part["code"] and context and self._needs_site(tokens):
-            for around_text in _clause_and_sentence(context):
+            arounds = _clause_and_sentence(context)
+            if previous and self.icd10cm(text, tokens, [], levels, "")[:3] in ("", UNSITED):
+                arounds.append(previous)  # only to give a site to what has no code without
+            for around_text in arounds:
                 around_tokens, context_levels, around = self._context_part(around_text)
                 physical = [p for p in around["parts"] if p not in (MENTAL, SYSTEMIC)]
                 if len(physical) == 1:  # one part, however many words name it (tarsal, foot)
@@ -466,11 +629,21 @@ class Coder:
                     sites = [(n, n + 1, s) for _, _, s in around["sites"]]
                     break
                 if physical:
+                    several_around = True
                     break  # the clause names several parts: the sentence cannot tell either
         elif part["code"] and context and not side:
             side = self._side_of_site(part["sites"], context)
         code = part["code"] or default_part
         icd = self.icd10cm(text, tokens, sites, levels, side)
+        if loose and not part["code"]:
+            part, code = loose, loose["code"]
+            side = side or loose["sided"]
+            icd = ""  # "fracture of the fourth metacarpal": not T14.8, nor "unspecified" bone
+        if icd.startswith(UNSITED) and several_around:
+            icd = ""  # a fracture in a sentence of several parts is one of them, not "unspecified"
+        several = {LINK_KEY.get(p, p) for p in part["parts"]}
+        if icd and len(several) > 1 and icd != self.by_title.get(title_key(text)):
+            icd = ""  # two or more sites in one condition: no one code (annotations guide)
         return {
             "body_part_code": code or None,
             "body_part": self.names.get(code) if code else None,
