@@ -39,6 +39,8 @@ def test_bench_lines(capsys):
                 "2",
                 "--batch-size",
                 "2",
+                "--rounds",
+                "2",
             ]
         )
         == 0
@@ -70,7 +72,13 @@ def test_bench_lines(capsys):
     assert {"loading", "processing", "merging"} <= set(lines["imr_extract_cli"]["timings"])
     two = lines["imr_extract_cli_n_process_2"]
     assert {"speedup_vs_1", "processing_speedup_vs_1", "machine_speedup_vs_1"} <= set(two)
-    assert two["machine_speedup_vs_1"] > 0
+    assert two["machine_speedup_vs_1"] > 0 and len(two["speedups_by_round"]) == 2
+    assert len(two["machine_speedups_by_round"]) == 2
+    rows = lines["imr_extract_text_to_rows"]
+    assert rows["rounds"] == 2 and len(rows["words_per_second_rounds"]) == 2
+    by_round = rows["ratios_to_spacy_tokenizer_by_round"]
+    assert len(by_round) == 2 and min(by_round) <= rows["ratio_to_spacy_tokenizer"] <= max(by_round)
+    assert len(lines["imr_extract_cli_one_letter"]["seconds_by_round"]) == 2
     assert lines["imr_extract_cli_n_process_1"]["machine_speedup_vs_1"] > 0
     # 6 small letters may be done before the 0.2 s memory sampler sees a worker
     assert two["workers"] in (0, 1, 2) and "worker_private_mb_peak" in two

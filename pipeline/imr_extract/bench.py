@@ -21,7 +21,11 @@ One JSON line per configuration on stdout, in this order:
   default), so that the last part does not leave the other workers idle.
 
 Each configuration runs in a fresh process, so that its load time and memory are its own. Both
-wall-clock and CPU seconds are given: on a shared machine the CPU figures are the steadier.
+wall-clock and CPU seconds are given. On a shared machine a neighbour can slow everything for a
+minute, CPU seconds included, so comparisons are measured `--rounds` times (3) in turn: the
+tokenizer, the pipeline and text → rows round after round, and the runs with every process count
+(and the one-letter start-up) round after round. A ratio is the median of the ratios taken
+within each round (`*_by_round` lists them); a line's other figures are its median round's.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import os
 import queue as queue_module
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +51,7 @@ IN_PROCESS = (
     "imr_extract_text_to_rows",
 )
 DEFAULT_BATCH_SIZE = 16  # 300 letters in 19 parts: enough to keep 4 workers busy to the end
+DEFAULT_ROUNDS = 3  # the paired configurations and the runs, each measured this many times
 SAMPLE_SECONDS = 0.2
 
 
@@ -382,44 +388,97 @@ def stages_line(stages: dict, run: dict) -> dict:
     }
 
 
+def _median_run(runs: list[dict], key: str = "seconds") -> dict:
+    """The round whose `key` is the median (the slower middle one of an even count)."""
+    return dict(sorted(runs, key=lambda r: r[key])[len(runs) // 2])
+
+
+def _paired(values: list[float]) -> tuple[float, list[float]]:
+    """The median of per-round figures, and the figures."""
+    rounded = [round(v, 3) for v in values]
+    return round(statistics.median(values), 3), rounded
+
+
 def main(
-    corpus: str, n_docs: int, n_processes: list[int], batch_size: int = DEFAULT_BATCH_SIZE
+    corpus: str,
+    n_docs: int,
+    n_processes: list[int],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    rounds: int = DEFAULT_ROUNDS,
 ) -> int:
     if n_docs < 1:
         raise SystemExit("--docs must be at least 1")
+    if rounds < 1:
+        raise SystemExit("--rounds must be at least 1")
     paths, texts = corpus_letters(corpus, n_docs)
     words = _words(texts)
-    results: dict[str, dict] = {}
+    # the tokenizer and our two in-process configurations, in turn, round after round: each
+    # ratio is taken within a round, so that a neighbour slowing the machine for a minute
+    # slows both sides of it; the line shows the median round and every round's ratio
+    paired = {c: [] for c in IN_PROCESS if c != "medspacy_default"}
+    for _ in range(rounds):
+        for config in paired:
+            paired[config].append(in_fresh_process(_measure, config, texts))
+    medspacy = in_fresh_process(_measure, "medspacy_default", texts)
+    base = _median_run(paired["spacy_tokenizer"], "words_per_second")
     for config in IN_PROCESS:
-        results[config] = in_fresh_process(_measure, config, texts)
-        _print(
-            _ratios(results[config], results["spacy_tokenizer"], results.get("medspacy_default"))
-        )
-    base, medspacy = results["spacy_tokenizer"], results["medspacy_default"]
+        if config == "medspacy_default":
+            _print(_ratios(dict(medspacy), base, medspacy))
+            continue
+        line = _ratios(_median_run(paired[config], "words_per_second"), base, medspacy)
+        line["rounds"] = rounds
+        line["words_per_second_rounds"] = [r["words_per_second"] for r in paired[config]]
+        for key, field in (
+            ("words_per_second", "ratio_to_spacy_tokenizer"),
+            ("words_per_cpu_second", "cpu_ratio_to_spacy_tokenizer"),
+        ):
+            ratios = [
+                r[key] / b[key]
+                for r, b in zip(paired[config], paired["spacy_tokenizer"], strict=True)
+            ]
+            line[field], line[field.replace("ratio", "ratios", 1) + "_by_round"] = _paired(ratios)
+        _print(line)
     stages = in_fresh_process(_stages, [str(p) for p in paths])
 
     folder = Path(tempfile.mkdtemp(prefix="imr-bench-"))
     try:
         letters = letter_folder(paths, folder / "in")
         one = letter_folder(paths[:1], folder / "one")
-        runs = {1: run_cli(letters, folder / "n1", 1, batch_size)}
-        stages = stages_line(stages, runs[1])
-        cli = cli_line("imr_extract_cli", dict(runs[1]), words, 1, batch_size)
+        counts = sorted({1, *n_processes})
+        runs: dict[int, list[dict]] = {n: [] for n in counts}
+        machine: dict[int, list[float]] = {n: [] for n in counts}
+        starts = []
+        for r in range(rounds):  # every process count in turn, round after round
+            for n in counts:
+                machine[n].append(machine_speedup(n))
+                runs[n].append(run_cli(letters, folder / f"n{n}-r{r}", n, batch_size))
+            starts.append(run_cli(one, folder / f"start-r{r}", 1, batch_size))
+        one_process = _median_run(runs[1])
+        stages = stages_line(stages, one_process)
+        cli = cli_line("imr_extract_cli", dict(one_process), words, 1, batch_size)
         _print(_ratios(cli, base, medspacy))
         _print(_ratios(stages, base, medspacy))
-        start = run_cli(one, folder / "start", 1, batch_size)
-        _print(cli_line("imr_extract_cli_one_letter", start, _words(texts[:1]), 1, batch_size))
+        start = _median_run(starts)
+        line = cli_line("imr_extract_cli_one_letter", start, _words(texts[:1]), 1, batch_size)
+        line["seconds_by_round"] = [round(s["seconds"], 3) for s in starts]
+        _print(line)
         for n in n_processes:
-            machine = machine_speedup(n)
-            if n not in runs:
-                runs[n] = run_cli(letters, folder / f"n{n}", n, batch_size)
-            line = cli_line(f"imr_extract_cli_n_process_{n}", dict(runs[n]), words, n, batch_size)
+            line = cli_line(
+                f"imr_extract_cli_n_process_{n}", _median_run(runs[n]), words, n, batch_size
+            )
             if n == 1:
                 line["same_run_as"] = "imr_extract_cli"
-            line["speedup_vs_1"] = round(runs[1]["seconds"] / runs[n]["seconds"], 2)
-            line["machine_speedup_vs_1"] = machine
-            processing = [runs[k]["manifest"]["timings"]["processing"] for k in (1, n)]
-            line["processing_speedup_vs_1"] = round(processing[0] / processing[1], 2)
+            pairs = list(zip(runs[1], runs[n], strict=True))
+            line["speedup_vs_1"], line["speedups_by_round"] = _paired(
+                [a["seconds"] / b["seconds"] for a, b in pairs]
+            )
+            line["processing_speedup_vs_1"], _ = _paired(
+                [
+                    a["manifest"]["timings"]["processing"] / b["manifest"]["timings"]["processing"]
+                    for a, b in pairs
+                ]
+            )
+            line["machine_speedup_vs_1"], line["machine_speedups_by_round"] = _paired(machine[n])
             _print(_ratios(line, base, medspacy))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

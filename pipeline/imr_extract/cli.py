@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
         default=16,
         help="--batch-size of the runs: small enough that every worker has parts to the end",
     )
+    bench.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="times each comparison is measured, in turn (ratios: the median round's)",
+    )
 
     ev = sub.add_parser("eval", help="score the pipeline against gold annotations")
     ev.add_argument("--gold", default="annotations/decisions.jsonl")
@@ -208,7 +214,7 @@ def _command(args) -> int:
     if args.command == "bench":
         from imr_extract.bench import main as bench_main
 
-        return bench_main(args.corpus, args.docs, args.n_process, args.batch_size)
+        return bench_main(args.corpus, args.docs, args.n_process, args.batch_size, args.rounds)
     if args.command == "eval":
         from imr_extract.evaluate import main as eval_main
 
