@@ -234,7 +234,7 @@ def column_dtype(column: str) -> str:
 
 def typed(name: str, df):
     """`df` with exactly the declared columns of table `name`, in order and typed (`df` itself
-    when it already is: a part read back from Parquet, whose types the file kept)."""
+    when it already is, as a frame that `frame` made)."""
     columns = TABLES[name]
     if list(df.columns) == columns and all(
         str(dtype) == column_dtype(col) for col, dtype in zip(columns, df.dtypes, strict=True)
