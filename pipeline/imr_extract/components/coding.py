@@ -9,16 +9,18 @@ never imports the package, and coding is dictionary lookups.
 """
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import srsly
+from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import ensure_path
 
-from imr_extract.components.base import RuleComponent
+from imr_extract.components.base import RuleComponent, doc_text
 from imr_extract.components.decisions import DECISIONS_KEY
 from imr_extract.normalize.coding import (
     FALLBACK_CHAPTERS,
@@ -146,12 +148,14 @@ class ClinicalCoder(RuleComponent):
     def __call__(self, doc: Doc) -> Doc:
         coder = self.coder
         coded: list[tuple[Any, dict[str, Any]]] = []
-        sentences = doc.has_annotation("SENT_START")
+        sentences = Sentences(doc) if doc.has_annotation("SENT_START") else None
         for ent in doc.ents:
             if ent.label_ != "DIAGNOSIS":
                 continue
             if sentences:
-                values = coder.code(ent.text, context=_context(ent), previous=_previous(ent))
+                values = coder.code(
+                    ent.text, context=_context(ent, sentences), previous=_previous(ent, sentences)
+                )
             else:
                 values = coder.code(ent.text)
             set_values(ent, values)
@@ -171,25 +175,52 @@ class ClinicalCoder(RuleComponent):
         return doc
 
 
-def _context(ent) -> str:
+class Sentences:
+    """The Doc's sentences (its SENT_START marks, as `doc.sents`) as token and character
+    bounds, found once: `Span.sent` walks the tokens again for every entity (a third of this
+    component's time). `of(span)` is the (start_char, end_char) of `span.sent`: the sentence
+    of the span's first token (spaCy 3.7; tests/test_speed_coding.py compares them)."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.text = doc_text(doc)
+        sent_start, idx, length = doc.to_array([SENT_START, IDX, LENGTH]).T.tolist()
+        # as doc.sents: the first token, and every token whose sent_start is 1
+        self.starts = [0] * bool(len(doc)) + [i for i in range(1, len(doc)) if sent_start[i] == 1]
+        ends = [*self.starts[1:], len(doc)][: len(self.starts)]
+        self.chars = [
+            (idx[a], idx[b - 1] + length[b - 1]) for a, b in zip(self.starts, ends, strict=True)
+        ]
+
+    def index(self, token: int) -> int:
+        return bisect_right(self.starts, token) - 1
+
+    def of(self, span) -> tuple[int, int]:
+        return self.chars[self.index(span.start)]
+
+    def sentence_text(self, span) -> str:
+        start, end = self.of(span)
+        return self.text[start:end]
+
+
+def _context(ent, sentences: Sentences) -> str:
     """The sentence of `ent`, the entity itself marked by \x00 on both sides."""
-    sent = ent.sent
-    text = sent.text
-    start, end = ent.start_char - sent.start_char, ent.end_char - sent.start_char
+    sent_start, sent_end = sentences.of(ent)
+    text = sentences.text[sent_start:sent_end]
+    start, end = ent.start_char - sent_start, ent.end_char - sent_start
     return f"{text[:start]}\x00{text[start:end]}\x00{text[end:]}"
 
 
-def _previous(ent) -> str | None:
+def _previous(ent, sentences: Sentences) -> str | None:
     """The sentence before the one of `ent`, in the same section (a reference to a part
     named there: "MRI of the left knee ... . There is a tear of the body ...")."""
-    start = ent.sent.start
-    if start == 0:
+    first = sentences.index(ent.start)
+    if first == 0:
         return None
-    before = ent.doc[start - 1].sent
+    before_start, before_end = sentences.chars[first - 1]
     body = (ent.doc._.imr_section_bodies or {}).get(ent._.imr_section)
-    if not body or before.start_char < body[0] or not PATIENT.search(ent.sent.text):
+    if not body or before_start < body[0] or not PATIENT.search(sentences.sentence_text(ent)):
         return None
-    return before.text
+    return sentences.text[before_start:before_end]
 
 
 def titles_index(titles: dict[str, str], map_codes: list[str]) -> dict[str, dict[str, str]]:
