@@ -16,9 +16,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from imr_extract.batch import init_worker, letter_rows
+from imr_extract.ingest import DEFAULT_MAX_BYTES
 from imr_extract.rules import read_jsonl
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = DEFAULT_MAX_BYTES  # the run's own limit
 TARGETS = {  # issue 14, on the test split
     "decision body part": 0.95,
     "diagnosis body part": 0.93,

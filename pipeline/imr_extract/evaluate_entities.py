@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from imr_extract.batch import init_worker, process_file, use_pipeline
+from imr_extract.ingest import DEFAULT_MAX_BYTES
 from imr_extract.rules import read_jsonl
 
 # the labels of the annotation guide; PROCEDURE, FORM and DAY_SUPPLY are not annotated
@@ -133,7 +134,7 @@ def score_letter_covariates(gold: dict, doc_row: dict, doc) -> dict[str, bool]:
     return results
 
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = DEFAULT_MAX_BYTES  # the run's own limit
 
 # the drug lexicons compared by `make eval`: what each brings to MEDICATION
 LEXICON_VARIANTS = {

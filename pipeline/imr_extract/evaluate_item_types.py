@@ -12,10 +12,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from imr_extract.batch import init_worker, letter_rows
+from imr_extract.ingest import DEFAULT_MAX_BYTES
 from imr_extract.normalize.item_types import ITEM_TYPES, OTHER
 from imr_extract.rules import read_jsonl
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = DEFAULT_MAX_BYTES  # the run's own limit
 
 
 def _empty() -> dict:

@@ -13,9 +13,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from imr_extract.batch import init_worker, letter_rows
+from imr_extract.ingest import DEFAULT_MAX_BYTES
 from imr_extract.rules import read_jsonl
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = DEFAULT_MAX_BYTES  # the run's own limit
 TOLERANCE = 0.5  # MME per day
 COUNTS = ("gold_mme", "given", "agree", "extra", "gold_note", "note_kept_empty")
 

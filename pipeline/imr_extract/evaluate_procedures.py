@@ -12,9 +12,10 @@ from pathlib import Path
 
 from imr_extract.batch import init_worker, process_file, use_pipeline
 from imr_extract.evaluate_entities import _prf, score_letter
+from imr_extract.ingest import DEFAULT_MAX_BYTES
 from imr_extract.rules import read_jsonl
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = DEFAULT_MAX_BYTES  # the run's own limit
 LABEL = "PROCEDURE"
 # where a predicted procedure is not one, found from the text alone (not from the filters
 # being measured): the letter's opening up to the case summary (the reviewer's credentials),

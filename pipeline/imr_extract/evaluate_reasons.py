@@ -14,9 +14,10 @@ from pathlib import Path
 
 from imr_extract.batch import init_worker, letter_rows
 from imr_extract.components.reasons import REASON_CODES
+from imr_extract.ingest import DEFAULT_MAX_BYTES
 from imr_extract.rules import read_jsonl
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = DEFAULT_MAX_BYTES  # the run's own limit
 
 
 def _empty() -> dict:

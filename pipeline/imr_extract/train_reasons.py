@@ -29,6 +29,7 @@ from imr_extract.components.reason_model import (
     sentence_features,
 )
 from imr_extract.components.reasons import REASON_CODES, REASONS_KEY
+from imr_extract.ingest import DEFAULT_MAX_BYTES
 from imr_extract.rules import read_jsonl, write_jsonl
 
 L2 = 1.0  # on the summed log loss (1.0 and 10 chosen by dev cross-validation, README)
@@ -45,7 +46,7 @@ KEEP: frozenset[str] = frozenset()
 MIN_GAIN = 2  # pairs of (true positives - false positives) a setup must win over the rules by
 # codes the model may be used for (depends_on_denied needs the other decision: rules only)
 MODEL_CODES = [c for c in REASON_CODES if c != "depends_on_denied"]
-MAX_BYTES = 10 * 1024 * 1024  # as make eval reads the letters
+MAX_BYTES = DEFAULT_MAX_BYTES  # the run's own limit, as make eval reads the letters
 OUTPUT = Path(__file__).parent / "resources" / "reason_model.jsonl"
 
 
