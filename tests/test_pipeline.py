@@ -72,6 +72,18 @@ def test_docbin_round_trip_keeps_spans_and_extensions(nlp):
     ] == [(d._.imr_item, d._.imr_outcome, d._.imr_partial) for d in doc.spans["imr_decisions"]]
 
 
+def test_no_copy_of_the_text_is_left_in_the_doc(nlp):
+    """Components share one copy of the text while the pipeline runs (base.doc_text); the last
+    component drops it, so a Doc (and a DocBin of it) does not carry the text twice."""
+    from imr_extract.components.base import TEXT_CACHE
+
+    doc = nlp(read_sample("CM16-9900001.txt"))
+    assert TEXT_CACHE not in doc.user_data
+    data = DocBin(docs=[doc], store_user_data=True).to_bytes()
+    (back,) = DocBin(store_user_data=True).from_bytes(data).get_docs(nlp.vocab)
+    assert TEXT_CACHE not in back.user_data
+
+
 def test_saved_pipeline_loads_in_a_fresh_interpreter(tmp_path, nlp):
     nlp.to_disk(tmp_path / "pipe")
     script = (

@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import ensure_path
 
-from imr_extract.components.base import RuleComponent, doc_text
+from imr_extract.components.base import TEXT_CACHE, RuleComponent, doc_text
 from imr_extract.components.decisions import DECISIONS_KEY
 from imr_extract.normalize.coding import (
     FALLBACK_CHAPTERS,
@@ -172,6 +172,7 @@ class ClinicalCoder(RuleComponent):
         for i, (ent, _) in enumerate(coded):
             if i in links:
                 ent._.imr_decision_indexes = links[i]
+        doc.user_data.pop(TEXT_CACHE, None)  # the last component: drop the text copy
         return doc
 
 

@@ -8,7 +8,7 @@ findings are copied onto our `imr_` attributes. Decision words ("not medically n
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_extract.components.base import TEXT_CACHE, RuleComponent
+from imr_extract.components.base import RuleComponent
 from imr_extract.components.fast_context import run_context
 
 CATEGORY_ATTRS = {
@@ -112,7 +112,6 @@ class EntityContext(RuleComponent):
             if ent.label_ == "MEDICATION" and ent._.imr_decision_part == "item":
                 ent._.imr_medication_status = "requested"
         drop_foreign_attributes(doc)
-        doc.user_data.pop(TEXT_CACHE, None)  # the last component: drop the text copy
         return doc
 
 
