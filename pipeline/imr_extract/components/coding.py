@@ -149,6 +149,7 @@ class ClinicalCoder(RuleComponent):
         coder = self.coder
         coded: list[tuple[Any, dict[str, Any]]] = []
         sentences = Sentences(doc) if doc.has_annotation("SENT_START") else None
+        sentence_text = sentences.sentence_text if sentences else _spacy_sentence_text
         for ent in doc.ents:
             if ent.label_ != "DIAGNOSIS":
                 continue
@@ -165,7 +166,7 @@ class ClinicalCoder(RuleComponent):
         surgery = None  # the part of the first decision that names one: what services serve
         for decision in sorted(decisions, key=lambda d: bool(SERVICE.search(d._.imr_item or ""))):
             serves = surgery if SERVICE.search(decision._.imr_item or "") else None
-            code_decision(coder, decision, coded, links, serves)
+            code_decision(coder, decision, coded, links, sentence_text, serves)
             if surgery is None and decision._.imr_body_part_source == "item":
                 if _physical([decision._.imr_body_part_code]):
                     surgery = decision
@@ -201,6 +202,11 @@ class Sentences:
     def sentence_text(self, span) -> str:
         start, end = self.of(span)
         return self.text[start:end]
+
+
+def _spacy_sentence_text(span) -> str:
+    """`span.sent`'s text, for a Doc without sentence marks (spaCy says so: E030)."""
+    return span.sent.text
 
 
 def _context(ent, sentences: Sentences) -> str:
@@ -271,10 +277,13 @@ def _physical(codes: list[str]) -> list[str]:
     return [c for c in codes if c and c not in (UNCLASSIFIED, MENTAL, SYSTEMIC)]
 
 
-def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], serves=None) -> None:
+def code_decision(
+    coder: Coder, decision, coded, links: dict[int, list[int]], sentence_text, serves=None
+) -> None:
     """Body part of the item, else of the rationale's diagnoses, else of the summary's; the
     diagnoses of its block plus the summary diagnoses of the same part; the primary code.
-    An item that `serves` a surgery (another decision) takes its part unless it names it."""
+    An item that `serves` a surgery (another decision) takes its part unless it names it.
+    `sentence_text(span)` is the text of `span.sent`."""
     index = decision._.imr_decision_index
     item = coder.code(decision._.imr_item or "", default_part="")
     if DEVICE.search(decision._.imr_item or ""):
@@ -302,7 +311,7 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], se
     rationale = [t for t in block if t[1]._.imr_decision_part == "rationale"]
     # what the rationale is about: its sentences about this patient, when they name a part
     sentences = bool(rationale) and rationale[0][1].doc.has_annotation("SENT_START")
-    about = [t for t in rationale if PATIENT.search(t[1].sent.text)] if sentences else []
+    about = [t for t in rationale if PATIENT.search(sentence_text(t[1]))] if sentences else []
     if _physical([v["body_part_code"] for _, _, v in about]):
         rationale = about
     summary = [
@@ -315,7 +324,7 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], se
     parts = item["parts"]
     if not source:
         for name, group in (("rationale", rationale), ("summary", summary)):
-            chosen = _group_part(coder, group, name == "rationale")
+            chosen = _group_part(coder, group, name == "rationale", sentence_text)
             if chosen:
                 values, parts = chosen
                 source = name
@@ -360,7 +369,9 @@ def code_decision(coder: Coder, decision, coded, links: dict[int, list[int]], se
     x.imr_primary_icd10cm = primary
 
 
-def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], list[str]] | None:
+def _group_part(
+    coder: Coder, group, rationale: bool, sentence_text
+) -> tuple[dict[str, Any], list[str]] | None:
     """The body part of a group of diagnoses: their physical parts combined (90 across
     regions); else the most frequent of mental (66) and systemic (91); None when none has
     a part."""
@@ -380,7 +391,8 @@ def _group_part(coder: Coder, group, rationale: bool) -> tuple[dict[str, Any], l
         parts = unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
         sides = {v["laterality"] for _, v in physical} - {""}
-        working = {v["laterality"] for e, v in physical if WORKING.search(e.sent.text)} - {""}
+        working = {v["laterality"] for e, v in physical if WORKING.search(sentence_text(e))}
+        working -= {""}
         if len(sides) > 1 and len(working) == 1:
             sides = working  # the side of the working diagnosis ("right knee sprain")
         # the one side written; both sides of one part are bilateral, of several parts none
