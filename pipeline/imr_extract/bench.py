@@ -450,7 +450,7 @@ def main(
         starts = []
         for r in range(rounds):  # every process count in turn, round after round
             for n in counts:
-                machine[n].append(machine_speedup(n))
+                machine[n].append(machine_speedup(n) if n > 1 else 1.0)  # one against one
                 runs[n].append(run_cli(letters, folder / f"n{n}-r{r}", n, batch_size))
             starts.append(run_cli(one, folder / f"start-r{r}", 1, batch_size))
         one_process = _median_run(runs[1])
