@@ -73,15 +73,30 @@ def test_docbin_round_trip_keeps_spans_and_extensions(nlp):
 
 
 def test_no_copy_of_the_text_is_left_in_the_doc(nlp):
-    """Components share one copy of the text while the pipeline runs (base.doc_text); the last
-    component drops it, so a Doc (and a DocBin of it) does not carry the text twice."""
+    """Components share one copy of the text and of the sentences while the pipeline runs
+    (base.doc_text, sentences.Sentences.of_doc); the last component drops them, so a Doc (and
+    a DocBin of it) does not carry the text twice."""
     from imr_extract.components.base import TEXT_CACHE
+    from imr_extract.components.sentences import SENTENCES_CACHE
 
     doc = nlp(read_sample("CM16-9900001.txt"))
-    assert TEXT_CACHE not in doc.user_data
+    assert TEXT_CACHE not in doc.user_data and SENTENCES_CACHE not in doc.user_data
     data = DocBin(docs=[doc], store_user_data=True).to_bytes()
     (back,) = DocBin(store_user_data=True).from_bytes(data).get_docs(nlp.vocab)
-    assert TEXT_CACHE not in back.user_data
+    assert TEXT_CACHE not in back.user_data and SENTENCES_CACHE not in back.user_data
+
+
+def test_a_doc_stopped_before_the_last_component_still_serialises(nlp):
+    """Without imr_coding (which drops them), the shared text and sentences stay in
+    user_data: plain strings and lists, which a DocBin stores."""
+    from imr_extract.components.sentences import SENTENCES_CACHE
+
+    with nlp.select_pipes(disable=["imr_coding"]):
+        doc = nlp(read_sample("CM16-9900001.txt"))
+    assert SENTENCES_CACHE in doc.user_data
+    data = DocBin(docs=[doc], store_user_data=True).to_bytes()
+    (back,) = DocBin(store_user_data=True).from_bytes(data).get_docs(nlp.vocab)
+    assert [s.text for s in back.sents] == [s.text for s in doc.sents]
 
 
 def test_saved_pipeline_loads_in_a_fresh_interpreter(tmp_path, nlp):

@@ -1,9 +1,10 @@
-"""imr_coding finds each Doc's sentences once (`Sentences`) instead of walking the tokens for
-every entity's `span.sent`: the same sentences and the same entity sentences (issue 17)."""
+"""imr_reasons and imr_coding find each Doc's sentences once (`Sentences`) instead of walking
+the tokens for every span's `span.sent`: the same sentences and the same span sentences
+(issue 17)."""
 
 import spacy
 
-from imr_extract.components.coding import Sentences
+from imr_extract.components.sentences import Sentences
 from imr_extract.ingest import read_document
 
 from conftest import SAMPLES
@@ -17,6 +18,10 @@ def _same(doc) -> None:
     for span in spans:  # a span across a sentence break: the sentence of its first token
         assert sentences.of(span) == (span.sent.start_char, span.sent.end_char)
         assert sentences.sentence_text(span) == span.sent.text
+        assert sentences.bounds(span) == (span.sent.start, span.sent.end)
+    cached = Sentences.of_doc(doc)  # found once, then read back from user_data
+    assert Sentences.of_doc(doc).chars == cached.chars == sentences.chars
+    assert Sentences.of_doc(doc).starts == sentences.starts
 
 
 def test_sentences_are_spacys_on_the_samples(nlp):

@@ -82,11 +82,11 @@ def _check_edges(nlp, texts, monkeypatch) -> CheckedRun:
     monkeypatch.setattr(reasons, "run_context", checked)
     sentence_context = reasons.DecisionReasons._sentence_context
 
-    def checked_sentences(self, doc, targets):
+    def checked_sentences(self, doc, targets, sentences):
         """imr_reasons matches modifiers only in the targets' sentences: the same edges as
         medspaCy's own call on the whole letter."""
         plain = checked.original(self._context, _twin(doc), None, fast=False)
-        edges = sentence_context(self, doc, targets)
+        edges = sentence_context(self, doc, targets, sentences)
         assert sorted(_edge_keys(edges)) == sorted(_edge_keys(plain))
         checked.calls += 1
         checked.edges += len(edges)

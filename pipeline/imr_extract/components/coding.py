@@ -9,19 +9,18 @@ never imports the package, and coding is dictionary lookups.
 """
 
 import re
-from bisect import bisect_right
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import srsly
-from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import ensure_path
 
-from imr_extract.components.base import TEXT_CACHE, RuleComponent, doc_text
+from imr_extract.components.base import TEXT_CACHE, RuleComponent
 from imr_extract.components.decisions import DECISIONS_KEY
+from imr_extract.components.sentences import SENTENCES_CACHE, Sentences
 from imr_extract.normalize.coding import (
     FALLBACK_CHAPTERS,
     LINK_KEY,
@@ -148,7 +147,7 @@ class ClinicalCoder(RuleComponent):
     def __call__(self, doc: Doc) -> Doc:
         coder = self.coder
         coded: list[tuple[Any, dict[str, Any]]] = []
-        sentences = Sentences(doc) if doc.has_annotation("SENT_START") else None
+        sentences = Sentences.of_doc(doc) if doc.has_annotation("SENT_START") else None
         sentence_text = sentences.sentence_text if sentences else _spacy_sentence_text
         for ent in doc.ents:
             if ent.label_ != "DIAGNOSIS":
@@ -173,35 +172,10 @@ class ClinicalCoder(RuleComponent):
         for i, (ent, _) in enumerate(coded):
             if i in links:
                 ent._.imr_decision_indexes = links[i]
-        doc.user_data.pop(TEXT_CACHE, None)  # the last component: drop the text copy
+        # the last component: drop the text copy and the sentences the components shared
+        doc.user_data.pop(TEXT_CACHE, None)
+        doc.user_data.pop(SENTENCES_CACHE, None)
         return doc
-
-
-class Sentences:
-    """The Doc's sentences (its SENT_START marks, as `doc.sents`) as token and character
-    bounds, found once: `Span.sent` walks the tokens again for every entity (a third of this
-    component's time). `of(span)` is the (start_char, end_char) of `span.sent`: the sentence
-    of the span's first token (spaCy 3.7; tests/test_speed_coding.py compares them)."""
-
-    def __init__(self, doc: Doc) -> None:
-        self.text = doc_text(doc)
-        sent_start, idx, length = doc.to_array([SENT_START, IDX, LENGTH]).T.tolist()
-        # as doc.sents: the first token, and every token whose sent_start is 1
-        self.starts = [0] * bool(len(doc)) + [i for i in range(1, len(doc)) if sent_start[i] == 1]
-        ends = [*self.starts[1:], len(doc)][: len(self.starts)]
-        self.chars = [
-            (idx[a], idx[b - 1] + length[b - 1]) for a, b in zip(self.starts, ends, strict=True)
-        ]
-
-    def index(self, token: int) -> int:
-        return bisect_right(self.starts, token) - 1
-
-    def of(self, span) -> tuple[int, int]:
-        return self.chars[self.index(span.start)]
-
-    def sentence_text(self, span) -> str:
-        start, end = self.of(span)
-        return self.text[start:end]
 
 
 def _spacy_sentence_text(span) -> str:

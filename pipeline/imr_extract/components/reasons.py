@@ -26,8 +26,9 @@ counts only in a clause that no other (non-exclusive) code claims: the generic "
 documentation of ..." gives criteria_not_documented only where no specific code does.
 
 Only rationale text is searched: targets in the lower-cased rationales (patterns lower-cased
-too, which Python's regex engine runs about twice as fast as IGNORECASE), and ConText's
-modifiers only in the sentences that hold a target (`_sentence_context`).
+too, which Python's regex engine runs about twice as fast as IGNORECASE), all of them in one
+scan (`PatternSet`), and ConText's modifiers only in the sentences that hold a target
+(`_sentence_context`); sentences come from the Doc's shared `Sentences`.
 """
 
 import re
@@ -40,6 +41,8 @@ from imr_extract.components.base import RuleComponent, doc_text
 from imr_extract.components.context import _quiet_medspacy
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.fast_context import _edges, run_context
+from imr_extract.components.sentences import Sentences
+from imr_extract.pattern_set import PatternSet
 from imr_extract.rules import packaged_rules
 
 REASONS_KEY = "imr_reasons"
@@ -112,8 +115,10 @@ def make_reasons(nlp: Language, name: str, span_key: str, fast: bool):
 
 
 class DecisionReasons(RuleComponent):
-    """`fast`: ConText pairs each modifier only with the targets in its scope
-    (fast_context.py); False runs medspaCy's own ConText call (the same edges, slower)."""
+    """`fast`: the targets are found in one scan of each rationale (pattern_set.py) and
+    ConText pairs each modifier only with the targets in its scope (fast_context.py); False
+    scans each target pattern on its own and runs medspaCy's own ConText call (the same
+    matches and edges, slower)."""
 
     rules_file = "reasons.jsonl"
 
@@ -137,9 +142,10 @@ class DecisionReasons(RuleComponent):
         self._target_rules = by_kind.get("target", [])
         self._case_targets = None  # with re.I, compiled on first need: `_targets_any_case`
         # the same patterns in lower case, for the lower-cased text: about twice as fast as re.I
-        self._lower_targets = [
-            re.compile(_lowered(_spaced(r["pattern"]))) for r in by_kind.get("target", [])
-        ]
+        self._lower_targets = PatternSet(
+            [re.compile(_lowered(_spaced(r["pattern"]))) for r in by_kind.get("target", [])],
+            joint=self.fast,
+        )
         self._unless = [
             re.compile(_spaced(r["unless"]), re.I) if r.get("unless") else None
             for r in by_kind.get("target", [])
@@ -187,13 +193,14 @@ class DecisionReasons(RuleComponent):
             self._modifier_matcher.add(key, [pattern])
             self._modifier_rules[key] = rule
 
-    def _targets_any_case(self) -> list[re.Pattern]:
+    def _targets_any_case(self) -> PatternSet:
         """The target patterns with re.I, for the rare text whose lower case has other offsets.
         Compiled on first need: at start-up, a third of this component's compiling is saved."""
         if self._case_targets is None:
-            self._case_targets = [
-                re.compile(_spaced(r["pattern"]), re.I) for r in self._target_rules
-            ]
+            self._case_targets = PatternSet(
+                [re.compile(_spaced(r["pattern"]), re.I) for r in self._target_rules],
+                joint=self.fast,
+            )
         return self._case_targets
 
     def __call__(self, doc: Doc) -> Doc:
@@ -205,6 +212,10 @@ class DecisionReasons(RuleComponent):
             d._.imr_decision_index: d._.imr_item or "" for d in doc.spans.get(DECISIONS_KEY, [])
         }
         rationales = [p for p in doc.spans.get(PARTS_KEY, []) if p.label_ == "rationale"]
+        if not rationales:
+            doc.spans[self.span_key] = SpanGroup(doc, name=self.span_key, spans=[])
+            return doc
+        sentences = Sentences.of_doc(doc)
         targets = []
         lower = text.lower()
         if len(lower) == len(text):  # no character whose lower case is longer: same offsets
@@ -212,8 +223,9 @@ class DecisionReasons(RuleComponent):
         else:
             patterns, scanned = self._targets_any_case(), text
         for part in rationales:
-            for number, pattern in enumerate(patterns):
-                for m in pattern.finditer(scanned, part.start_char, part.end_char):
+            by_pattern = patterns.finditer(scanned, part.start_char, part.end_char)
+            for number, hits in enumerate(by_pattern):
+                for m in hits:
                     span = doc.char_span(m.start(), m.end(), str(number), alignment_mode="expand")
                     if span is not None:
                         span._.imr_decision_index = part._.imr_decision_index
@@ -222,7 +234,7 @@ class DecisionReasons(RuleComponent):
         negated = set()
         if targets:
             edges = (
-                self._sentence_context(doc, targets)
+                self._sentence_context(doc, targets, sentences)
                 if self.fast
                 else run_context(self._context, doc, targets, fast=False)
             )
@@ -234,6 +246,7 @@ class DecisionReasons(RuleComponent):
         quoted = {part._.imr_decision_index: self._quote_marks(text, part) for part in rationales}
         parts = {part._.imr_decision_index: part for part in rationales}
         kept = []  # (hit, rule, decision, its clause, rank of its sentence)
+        ranks_of: dict[tuple[int, int], int] = {}  # a sentence's rank, quotations aside
         for t in sorted(targets, key=lambda s: s.start):
             number = int(t.label_)
             rule = self._target_rules[number]
@@ -246,11 +259,11 @@ class DecisionReasons(RuleComponent):
             item = self._items[number]
             if item is not None and not item.search(items.get(index, "")):
                 continue
-            sent = self._sentence(doc, t, parts[index])
+            sent = self._sentence(sentences, t, parts[index])
             unless = self._unless[number]
             if unless is not None and unless.search(text[sent[0] : sent[1]]):
                 continue
-            rank = self._rank(text, sent, t.start_char, quoted[index])
+            rank = self._rank(text, sent, t.start_char, quoted[index], ranks_of)
             if rule.get("case") == "require" and not self._about_case(text[sent[0] : sent[1]]):
                 continue
             if rank == GUIDELINE and rule.get("guideline") == "skip":
@@ -273,9 +286,11 @@ class DecisionReasons(RuleComponent):
             index = part._.imr_decision_index
             codes = found.get(index, {})
             if not codes:
-                codes = self._fallback(doc, text, part, outcomes.get(index), quoted[index])
+                codes = self._fallback(
+                    doc, text, part, outcomes.get(index), quoted[index], sentences
+                )
             for code, hit in codes.items():
-                span = self._evidence(doc, hit, part, code)
+                span = self._evidence(doc, hit, part, sentences, code)
                 span._.imr_decision_index = index
                 if code == "depends_on_denied":
                     span._.imr_depends_on = _depends_on(span.text, index, items, outcomes)
@@ -286,7 +301,7 @@ class DecisionReasons(RuleComponent):
         del doc.spans[TARGETS_KEY]
         return doc
 
-    def _sentence_context(self, doc: Doc, targets: list[Span]) -> list:
+    def _sentence_context(self, doc: Doc, targets: list[Span], sentences: Sentences) -> list:
         """ConText's edges, its modifiers matched only in the sentences that hold a target: a
         modifier's scope never leaves its sentence, so the edges are those of ConText run on
         the whole letter (`fast: false`; tests/test_reasons.py compares the two), for the
@@ -295,10 +310,9 @@ class DecisionReasons(RuleComponent):
         from medspacy.context.context_graph import ConTextGraph
         from medspacy.context.context_modifier import ConTextModifier
 
-        sentences = {(s.start, s.end): s for s in (doc[t.start].sent for t in targets)}
         matches = []
-        for start, _ in sorted(sentences):
-            span = sentences[(start, _)]
+        for start, end in sorted({sentences.bounds(t) for t in targets}):
+            span = doc[start:end]
             matches += [(m, start + a, start + b) for m, a, b in self._modifier_matcher(span)]
         graph = ConTextGraph()
         graph.targets = targets
@@ -310,7 +324,13 @@ class DecisionReasons(RuleComponent):
         return _edges(graph.modifiers, targets)
 
     def _fallback(
-        self, doc: Doc, text: str, part: Span, outcome: str | None, quotes: list[tuple[int, int]]
+        self,
+        doc: Doc,
+        text: str,
+        part: Span,
+        outcome: str | None,
+        quotes: list[tuple[int, int]],
+        sentences: Sentences,
     ) -> dict[str, Span]:
         for pattern, rule in self._fallbacks:
             if rule.get("outcome", "any") not in ("any", outcome):
@@ -320,7 +340,7 @@ class DecisionReasons(RuleComponent):
                 hit = doc.char_span(m.start(), m.end(), alignment_mode="expand")
                 if hit is None:
                     continue
-                rank = self._rank(text, self._sentence(doc, hit, part), m.start(), quotes)
+                rank = self._rank(text, self._sentence(sentences, hit, part), m.start(), quotes)
                 if rank == GUIDELINE and rule.get("guideline") == "skip":
                     continue
                 if best is None or rank < best[0]:
@@ -344,10 +364,10 @@ class DecisionReasons(RuleComponent):
         return {"pattern": pattern}
 
     @staticmethod
-    def _sentence(doc: Doc, hit: Span, part: Span) -> tuple[int, int]:
+    def _sentence(sentences: Sentences, hit: Span, part: Span) -> tuple[int, int]:
         """The hit's sentence, clipped to the rationale (the first one starts with its label)."""
-        sent = doc[hit.start].sent
-        return max(sent.start_char, part.start_char), min(sent.end_char, part.end_char)
+        start, end = sentences.of(hit)
+        return max(start, part.start_char), min(end, part.end_char)
 
     @staticmethod
     def _quote_marks(text: str, part: Span) -> list[tuple[int, int]]:
@@ -360,14 +380,26 @@ class DecisionReasons(RuleComponent):
         return [(a, b) for a, b in pairs if len(text[a:b].split()) >= QUOTE_WORDS]
 
     def _rank(
-        self, text: str, sent: tuple[int, int], at: int, quotes: list[tuple[int, int]]
+        self,
+        text: str,
+        sent: tuple[int, int],
+        at: int,
+        quotes: list[tuple[int, int]],
+        known: dict[tuple[int, int], int] | None = None,
     ) -> int:
         """How good the hit's sentence is as evidence: the reviewer's own statement (FINDING),
         quoted guideline text (GUIDELINE: inside a quotation, or a sentence that a `guideline`
-        rule marks) or the conclusion ("Therefore the request is not medically necessary")."""
+        rule marks) or the conclusion ("Therefore the request is not medically necessary").
+        `known` keeps the sentences' ranks (quotations aside) of one Doc, found once each."""
         if any(a < at < b for a, b in quotes):
             return GUIDELINE
-        sentence = text[sent[0] : sent[1]]
+        if known is None:
+            return self._sentence_rank(text[sent[0] : sent[1]])
+        if sent not in known:
+            known[sent] = self._sentence_rank(text[sent[0] : sent[1]])
+        return known[sent]
+
+    def _sentence_rank(self, sentence: str) -> int:
         if any(g.search(sentence) for g in self._guidelines):
             return GUIDELINE
         if any(c.search(sentence) for c in self._conclusions):
@@ -381,10 +413,10 @@ class DecisionReasons(RuleComponent):
         return any(c.search(sentence) for c in self._case)
 
     @staticmethod
-    def _evidence(doc: Doc, hit: Span, part: Span, code: str) -> Span:
+    def _evidence(doc: Doc, hit: Span, part: Span, sentences: Sentences, code: str) -> Span:
         """The sentence of the rationale that holds the hit (clipped to the rationale)."""
-        sent = hit.sent if len(hit) else hit
-        start, end = max(sent.start, part.start), min(sent.end, part.end)
+        sent = sentences.bounds(hit) if len(hit) else (hit.start, hit.end)
+        start, end = max(sent[0], part.start), min(sent[1], part.end)
         while end > start + 1 and doc[end - 1].is_space:
             end -= 1
         return Span(doc, start, end, label=code)

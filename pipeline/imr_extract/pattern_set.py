@@ -1,0 +1,159 @@
+"""Many regular expressions matched over the same text in one scan, with exactly the matches
+each would give on its own (`finditer`).
+
+Why: Python's regex engine jumps to candidate characters only for a pattern that starts with a
+literal or a character class. A pattern that starts with `\\b` (as nearly every rule does:
+whole words) is tried at every position of the text, and 33 such patterns over a rationale
+cost 33 full scans (issue 17: a third of `imr_reasons`).
+
+How: for each pattern, its parse tree gives the literal prefixes that every match starts with
+(`\\bnot\\s+recommended|\\b(?:is|are)\\s+...` → not, is, are). One scan of the text with
+`\\b(?=prefix|prefix|...)` finds the word starts where some prefix begins; there, each pattern
+that has one of the prefixes found is tried with `Pattern.match` (the same string, `pos` and
+`endpos`). A pattern's `finditer` matches are its leftmost non-overlapping matches, and every
+one starts at such a word start, so walking them in order and skipping those inside the last
+match gives the same list. A pattern whose prefixes cannot be read, that can match the empty
+string, that refers to a group, with IGNORECASE (prefixes are compared as written), or that
+does not start with `\\b` in every alternative, is scanned on its own as before.
+tests/test_pattern_set.py compares both on the rules and on generated texts.
+"""
+
+from __future__ import annotations
+
+import re
+
+try:  # CPython 3.11+
+    from re import _constants as _sre
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover - CPython 3.10
+    import sre_constants as _sre  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _starts_with_boundary(items) -> bool:
+    """Whether every way through the parsed pattern `items` starts with `\\b`."""
+    if not len(items):
+        return False
+    op, av = items[0]
+    if op is _sre.AT:
+        return av is _sre.AT_BOUNDARY
+    if op is _sre.SUBPATTERN:
+        return _starts_with_boundary(av[-1])
+    if op is _sre.BRANCH:
+        return all(_starts_with_boundary(branch) for branch in av[1])
+    return False
+
+
+def prefixes(items) -> set[str] | None:
+    """Literal strings one of which starts every match of the parsed pattern `items`, or None
+    when that cannot be told (a match may start with a character class, for example)."""
+    items = list(items)
+    acc = ""
+    for k, (op, av) in enumerate(items):
+        if op is _sre.LITERAL:
+            acc += chr(av)
+            continue
+        if acc:
+            return {acc}
+        rest = items[k + 1 :]
+        if op is _sre.AT:  # zero-width: the match starts with what follows
+            continue
+        if op is _sre.SUBPATTERN:
+            return prefixes(list(av[-1]) + rest)
+        if op is _sre.BRANCH:
+            found: set[str] = set()
+            for branch in av[1]:
+                branch_prefixes = prefixes(list(branch) + rest)
+                if branch_prefixes is None:
+                    return None
+                found |= branch_prefixes
+            return found
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+            low, _, body = av
+            if low >= 1:
+                return prefixes(list(body))
+            with_body, without = prefixes(list(body) + rest), prefixes(rest)
+            if with_body is None or without is None:
+                return None
+            return with_body | without
+        return None
+    return {acc} if acc else None
+
+
+def word_prefixes(pattern: re.Pattern) -> set[str] | None:
+    """The prefixes of `pattern` if it can go into the joint scan (see the module's
+    docstring), else None."""
+    if pattern.flags & re.IGNORECASE or pattern.groupindex:
+        return None
+    if _BACKREFERENCE.search(pattern.pattern):
+        return None
+    parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+    if parsed.getwidth()[0] == 0 or not _starts_with_boundary(parsed.data):
+        return None
+    found = prefixes(parsed.data)
+    return found if found and "" not in found else None
+
+
+def _alternation(words) -> str:
+    """`words` as one regex alternation grouped by first character (the engine tests a branch
+    by its first literal, so 20 first letters cost less than 200 words), longest first within a
+    group so that the longest word at a position is the one captured."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    return "|".join(
+        re.escape(first)
+        + "(?:"
+        + "|".join(re.escape(rest) for rest in sorted(rests, key=lambda r: (-len(r), r)))
+        + ")"
+        for first, rests in sorted(groups.items())
+    )
+
+
+class PatternSet:
+    """`finditer(text, pos, endpos)` of each pattern, in one scan (see the module's docstring)."""
+
+    def __init__(self, patterns: list[re.Pattern], joint: bool = True) -> None:
+        """`joint=False` scans each pattern on its own (the plain path, for comparisons)."""
+        self.patterns = list(patterns)
+        by_prefix: dict[str, set[int]] = {}
+        self.alone = []
+        for i, pattern in enumerate(self.patterns):
+            found = word_prefixes(pattern) if joint else None
+            if found is None:
+                self.alone.append(i)
+            for prefix in found or ():
+                by_prefix.setdefault(prefix, set()).add(i)
+        self.scanner = None
+        self.to_try: dict[str, list[int]] = {}
+        if by_prefix:
+            # the scanner captures the longest prefix at a word start (the longest first): the
+            # patterns to try are those with that prefix or with a shorter one it starts with
+            for prefix in by_prefix:
+                shorter = [prefix[:n] for n in range(1, len(prefix) + 1)]
+                self.to_try[prefix] = sorted(
+                    set().union(*(by_prefix[p] for p in shorter if p in by_prefix))
+                )
+            self.scanner = re.compile(r"\b(?=(" + _alternation(by_prefix) + "))")
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[list]:
+        """For each pattern, in order, the list of its `finditer(text, pos, endpos)` matches."""
+        end = len(text) if endpos is None else endpos
+        found: list[list] = [[] for _ in self.patterns]
+        for i in self.alone:
+            found[i] = list(self.patterns[i].finditer(text, pos, end))
+        if self.scanner is None:
+            return found
+        after = [pos] * len(self.patterns)
+        to_try, patterns = self.to_try, self.patterns
+        for candidate in self.scanner.finditer(text, pos, end):
+            start = candidate.start()
+            for i in to_try[candidate.group(1)]:
+                if start >= after[i]:
+                    m = patterns[i].match(text, start, end)
+                    if m is not None:
+                        found[i].append(m)
+                        after[i] = m.end()
+        return found

@@ -1,0 +1,142 @@
+"""PatternSet (issue 17) gives, for every pattern, exactly its own `finditer` matches: on the
+reason rules over the sample letters and over generated texts, with `pos`/`endpos`, and for
+patterns it must leave to a scan of their own."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from imr_extract.components.reasons import _lowered, _spaced
+from imr_extract.pattern_set import PatternSet, word_prefixes
+from imr_extract.rules import packaged_rules
+
+from conftest import SAMPLES, read_sample
+
+TARGETS = [r for r in packaged_rules("reasons.jsonl") if r.get("kind") == "target"]
+
+
+def _plain(patterns, text, pos=0, endpos=None):
+    end = len(text) if endpos is None else endpos
+    return [[_key(m) for m in p.finditer(text, pos, end)] for p in patterns]
+
+
+def _key(m) -> tuple:
+    return m.start(), m.end(), m.groups()
+
+
+def _joint(pattern_set, text, pos=0, endpos=None):
+    return [[_key(m) for m in hits] for hits in pattern_set.finditer(text, pos, endpos)]
+
+
+@pytest.fixture(scope="module")
+def reason_patterns() -> list[re.Pattern]:
+    return [re.compile(_lowered(_spaced(r["pattern"]))) for r in TARGETS]
+
+
+def _generated(patterns: list[re.Pattern], n: int, seed: int = 5) -> list[str]:
+    """Texts of the words the patterns name, with spaces, line breaks and punctuation between
+    them and sometimes glued to a letter (the word boundaries the patterns rely on)."""
+    rng = random.Random(seed)
+    words = sorted({w for p in patterns for w in re.findall(r"[a-z]+", p.pattern)})
+    seps = [" ", " ", " ", "\n", "  ", ", ", ". ", "; ", "-", "/", "", "x", "'"]
+    texts = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            parts += [rng.choice(words), rng.choice(seps)]
+        texts.append("".join(parts))
+    return texts
+
+
+def test_every_reason_target_is_scanned_jointly(reason_patterns):
+    """Not a matter of right or wrong (a pattern left alone is scanned as before), but of
+    speed: a target rule that cannot be read for its word prefixes costs a scan of its own."""
+    pattern_set = PatternSet(reason_patterns)
+    assert pattern_set.alone == []
+    assert pattern_set.scanner is not None
+
+
+def test_same_matches_on_the_samples(reason_patterns):
+    pattern_set = PatternSet(reason_patterns)
+    texts = [read_sample(p.name).lower() for p in sorted(SAMPLES.iterdir())]
+    found = 0
+    for text in texts:
+        assert _joint(pattern_set, text) == _plain(reason_patterns, text)
+        for pos, end in ((7, len(text) - 11), (len(text) // 3, 2 * len(text) // 3)):
+            assert _joint(pattern_set, text, pos, end) == _plain(reason_patterns, text, pos, end)
+        found += sum(map(len, _plain(reason_patterns, text)))
+    assert found > 20
+
+
+def test_same_matches_on_generated_texts(reason_patterns):
+    pattern_set = PatternSet(reason_patterns)
+    found = 0
+    for text in _generated(reason_patterns, 3000):
+        assert _joint(pattern_set, text) == _plain(reason_patterns, text)
+        found += sum(map(len, _plain(reason_patterns, text)))
+    assert found > 300
+
+
+def test_overlapping_prefixes_and_matches():
+    patterns = [
+        re.compile(r"\bno\s+\w+"),
+        re.compile(r"\bnot\b"),
+        re.compile(r"\b(?:the\s+)?note?s?\b"),
+        re.compile(r"\bn\w*"),
+        re.compile(r"\b(?:a|an)\s+(?:no|not)\b"),
+    ]
+    pattern_set = PatternSet(patterns)
+    assert pattern_set.alone == []
+    text = "no note, not the notes nor an not; a no-not nonote the no\nno"
+    assert _joint(pattern_set, text) == _plain(patterns, text)
+    for pos in range(len(text)):
+        for end in range(pos, len(text) + 1, 5):
+            assert _joint(pattern_set, text, pos, end) == _plain(patterns, text, pos, end)
+
+
+def test_patterns_left_to_their_own_scan():
+    patterns = [
+        re.compile(r"\bnot\b", re.I),  # prefixes would be compared as written
+        re.compile(r"\b(?:x)?"),  # may match the empty string
+        re.compile(r"not\b"),  # no word boundary first
+        re.compile(r"\b(?P<w>no)\b"),  # a named group
+        re.compile(r"\b(no)\s+\1\b"),  # a backreference
+        re.compile(r"\b[nN]o\b"),  # starts with a character class: no literal prefix
+        re.compile(r"\bno\b|cannot"),  # one alternative without a word boundary
+    ]
+    assert [word_prefixes(p) for p in patterns] == [None] * len(patterns)
+    pattern_set = PatternSet(patterns)
+    assert pattern_set.alone == list(range(len(patterns)))
+    text = "No no, cannot NOT no no; not"
+    assert _joint(pattern_set, text) == _plain(patterns, text)
+
+
+def test_word_prefixes_follow_optional_parts():
+    assert word_prefixes(re.compile(r"\b(?:is|are)\s+not\b")) == {"is", "are"}
+    assert word_prefixes(re.compile(r"\b(?:the\s+)?lack\b")) == {"the", "lack"}
+    assert word_prefixes(re.compile(r"\bwean(?:ed|ing)?\b|\btaper")) == {"wean", "taper"}
+    assert word_prefixes(re.compile(r"\b(?:a\s+)*gap")) == {"a", "gap"}
+
+
+def test_plain_switch_scans_each_pattern_alone(reason_patterns):
+    pattern_set = PatternSet(reason_patterns, joint=False)
+    assert pattern_set.scanner is None and len(pattern_set.alone) == len(reason_patterns)
+    text = read_sample(sorted(p.name for p in SAMPLES.iterdir())[0]).lower()
+    assert _joint(pattern_set, text) == _plain(reason_patterns, text)
+
+
+@pytest.mark.corpus
+def test_same_matches_on_corpus_letters(reason_patterns, corpus):
+    from imr_extract.ingest import read_document
+
+    pattern_set = PatternSet(reason_patterns)
+    paths = sorted(corpus.rglob("*.pdf"))[::13]
+    found = 0
+    for path in paths:
+        text = read_document(path).text.lower()
+        assert _joint(pattern_set, text) == _plain(reason_patterns, text)
+        found += sum(map(len, _plain(reason_patterns, text)))
+    assert found > 200
