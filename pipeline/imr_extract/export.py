@@ -314,8 +314,26 @@ def error_rows(source: SourceDocument, error: str) -> dict[str, list[dict[str, A
     return {"documents": [row]} | {name: [] for name in TABLES if name != "documents"}
 
 
+def letter_text(doc: Doc, source: SourceDocument) -> str:
+    """The Doc's text, without rebuilding it from the tokens (spaCy's `doc.text` and
+    `span.text` join every token: a tenth of the export): the source's text when the Doc was
+    made from it (it ends where the Doc's last token does, with that token)."""
+    text = source.text
+    if text and len(doc):
+        last = doc[-1]
+        if last.idx + len(last.text_with_ws) == len(text) and text.startswith(last.text, last.idx):
+            return text
+    return doc.text
+
+
+def span_text(text: str, span: Span) -> str:
+    """`span.text`, sliced from the Doc's text (the same characters)."""
+    return text[span.start_char : span.end_char]
+
+
 def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]]:
     """All table rows of one annotated letter."""
+    text = letter_text(doc, source)
     decisions = list(doc.spans.get(DECISIONS_KEY, []))
     error = letter_error(doc)
     header = doc._.imr_header or {}
@@ -345,10 +363,12 @@ def doc_rows(doc: Doc, source: SourceDocument) -> dict[str, list[dict[str, Any]]
     parts: dict[int, dict[str, str]] = {}
     for part in doc.spans.get(PARTS_KEY, []):
         if part.label_ in DECISION_PART_COLUMNS:
-            parts.setdefault(part._.imr_decision_index, {})[part.label_] = squash(part.text)
+            parts.setdefault(part._.imr_decision_index, {})[part.label_] = squash(
+                span_text(text, part)
+            )
     citation_rows = citation_table_rows(doc, source.doc_id)
-    entity_rows = entity_table_rows(doc, source.doc_id)
-    reason_rows = reason_table_rows(doc, source.doc_id)
+    entity_rows = entity_table_rows(doc, source.doc_id, text)
+    reason_rows = reason_table_rows(doc, source.doc_id, text)
     decision_rows = []
     for span in decisions:
         index = span._.imr_decision_index
@@ -407,14 +427,15 @@ def letter_covariates(doc_row: dict[str, Any], entity_rows: list[dict[str, Any]]
     return values
 
 
-def reason_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
+def reason_table_rows(doc: Doc, doc_id: str, text: str | None = None) -> list[dict[str, Any]]:
     """One row per reason code per decision, with the sentence that states it."""
+    text = doc.text if text is None else text
     return [
         {
             "doc_id": doc_id,
             "decision_index": span._.imr_decision_index,
             "reason": span.label_,
-            "evidence": squash(span.text),
+            "evidence": squash(span_text(text, span)),
             "start_char": span.start_char,
             "end_char": span.end_char,
             "depends_on": span._.imr_depends_on,
@@ -465,7 +486,8 @@ LIST_ENTITY_COLUMNS = ("spinal_levels", "decision_indexes")  # lists on the span
 FAST_ENTITY_ROWS = True  # False: read each value through `ent._` (the plain path)
 
 
-def entity_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
+def entity_table_rows(doc: Doc, doc_id: str, text: str | None = None) -> list[dict[str, Any]]:
+    text = doc.text if text is None else text
     rows = []
     read = _user_data_reader(doc) if FAST_ENTITY_ROWS else _underscore_values
     for i, ent in enumerate(doc.ents):
@@ -473,7 +495,7 @@ def entity_table_rows(doc: Doc, doc_id: str) -> list[dict[str, Any]]:
             "doc_id": doc_id,
             "entity_id": i,
             "label": ent.label_,
-            "text": squash(ent.text),
+            "text": squash(span_text(text, ent)),
             "start_char": ent.start_char,
             "end_char": ent.end_char,
             **read(ent),

@@ -91,3 +91,35 @@ def register_extensions() -> None:
 
 
 register_extensions()
+
+
+def span_setter(doc: Doc):
+    """`set(span, name, value)`, what `setattr(span._, name, value)` does, for the many values
+    a component writes on every entity: `span._` builds an Underscore object per access (a
+    tenth of `imr_entities`, issue 17). spaCy 3.7 keeps a Span's value of a plain `default=`
+    extension in doc.user_data under ("._.", name, start_char, end_char); an extension with
+    a setter, getter or method (ours have none) goes through `span._` as before.
+    tests/test_pipeline.py checks both ways write the same."""
+    data = doc.user_data
+
+    def set_value(span: Span, name: str, value) -> None:
+        if name in _plain_span_extensions():
+            data[("._.", name, span.start_char, span.end_char)] = value
+        else:
+            setattr(span._, name, value)
+
+    return set_value
+
+
+_PLAIN: set[str] = set()
+
+
+def _plain_span_extensions() -> set[str]:
+    """Our span extensions that are plain defaults (no getter, setter or method)."""
+    if not _PLAIN:
+        for name in SPAN_EXTENSIONS:
+            if Span.has_extension(name):
+                _, method, getter, setter = Span.get_extension(name)
+                if method is None and getter is None and setter is None:
+                    _PLAIN.add(name)
+    return _PLAIN

@@ -8,6 +8,7 @@ route-aware class are data too (drug_routes.csv, and the drug_classes.csv rows w
 """
 
 import re
+from bisect import bisect_right
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -19,6 +20,7 @@ from imr_extract.components.lexicon import SEP, VALUE_KINDS
 from imr_extract.components.lexicon import SPAN_KEY as LEXICON_KEY
 from imr_extract.components.patterns import SPAN_KEY as PATTERNS_KEY
 from imr_extract.components.sectionizer import SPAN_KEY as SECTIONS_KEY
+from imr_extract.extensions import span_setter
 from imr_extract.normalize.dates import parse_date
 from imr_extract.normalize.drugs import class_of
 from imr_extract.normalize.values import (
@@ -218,48 +220,51 @@ class EntityResolver(RuleComponent):
         return doc
 
     def _annotate(self, doc: Doc, text: str, lexicon) -> None:
-        sections = [(s.start_char, s.end_char, s.label_) for s in doc.spans.get(SECTIONS_KEY, [])]
-        decisions = [
+        sections = _Regions(
+            (s.start_char, s.end_char, s.label_) for s in doc.spans.get(SECTIONS_KEY, [])
+        )
+        decisions = _Regions(
             (d.start_char, d.end_char, d._.imr_decision_index)
             for d in doc.spans.get(DECISIONS_KEY, [])
-        ]
-        parts = [(p.start_char, p.end_char, p.label_) for p in doc.spans.get(PARTS_KEY, [])]
-        ents = list(doc.ents)
-        for ent in ents:
+        )
+        parts = _Regions((p.start_char, p.end_char, p.label_) for p in doc.spans.get(PARTS_KEY, []))
+        put = span_setter(doc)
+        for ent in doc.ents:
             start = ent.start_char
-            ent._.imr_section = next((n for s, e, n in sections if s <= start < e), None)
-            ent._.imr_decision_index = next((n for s, e, n in decisions if s <= start < e), None)
-            ent._.imr_decision_part = next((n for s, e, n in parts if s <= start < e), None)
+            section = sections.at(start)
+            put(ent, "imr_section", section)
+            put(ent, "imr_decision_index", decisions.at(start))
+            put(ent, "imr_decision_part", parts.at(start))
             label = ent.label_
             if label in ("MEDICATION", "DIAGNOSIS", "PROCEDURE") and ent.kb_id_ and lexicon:
                 entry = lexicon.entries.get(ent.kb_id_)
                 if entry is None:  # an ICD code from a pattern
-                    ent._.imr_normalized = ent.text
+                    put(ent, "imr_normalized", ent.text)
                 elif label == "MEDICATION":
-                    ent._.imr_normalized = ";".join(entry["ingredients"])
-                    ent._.imr_brand = entry.get("brand")
-                    ent._.imr_drug_class = entry.get("drug_class")
-                    ent._.imr_drugbank_id = entry.get("drugbank_id")
-                    ent._.imr_mesh_id = entry.get("mesh_id")
+                    put(ent, "imr_normalized", ";".join(entry["ingredients"]))
+                    put(ent, "imr_brand", entry.get("brand"))
+                    put(ent, "imr_drug_class", entry.get("drug_class"))
+                    put(ent, "imr_drugbank_id", entry.get("drugbank_id"))
+                    put(ent, "imr_mesh_id", entry.get("mesh_id"))
                 elif label == "DIAGNOSIS":
-                    ent._.imr_normalized = _diagnosis_value(ent, entry, lexicon)
+                    put(ent, "imr_normalized", _diagnosis_value(ent, entry, lexicon))
                 else:
-                    ent._.imr_normalized = entry["term"].lower()
-                    ent._.imr_item_type = entry.get("item_type")
+                    put(ent, "imr_normalized", entry["term"].lower())
+                    put(ent, "imr_item_type", entry.get("item_type"))
             elif label == "STRENGTH":
-                ent._.imr_normalized = normalize_strength(ent.text)
+                put(ent, "imr_normalized", normalize_strength(ent.text))
             elif label == "QUANTITY":
-                ent._.imr_normalized = normalize_quantity(ent.text)[0]
+                put(ent, "imr_normalized", normalize_quantity(ent.text)[0])
             elif label == "REFILLS":
-                ent._.imr_normalized = normalize_refills(ent.text)
+                put(ent, "imr_normalized", normalize_refills(ent.text))
             elif label == "DATE":
-                ent._.imr_normalized = parse_date(_flat_date(ent.text))
-                ent._.imr_role = self._date_role(text, start, ent.end_char, ent._.imr_section)
+                put(ent, "imr_normalized", parse_date(_flat_date(ent.text)))
+                put(ent, "imr_role", self._date_role(text, start, ent.end_char, section))
             elif label == "PAIN_SCORE":
-                ent._.imr_normalized = normalize_pain(ent.text)[0]
-                ent._.imr_qualifier = self._qualifier(text, start, ent.end_char)
+                put(ent, "imr_normalized", normalize_pain(ent.text)[0])
+                put(ent, "imr_qualifier", self._qualifier(text, start, ent.end_char))
             else:
-                ent._.imr_normalized = " ".join(ent.text.split()).lower()
+                put(ent, "imr_normalized", " ".join(ent.text.split()).lower())
 
     def _relate(self, doc: Doc, text: str) -> None:
         """Attach dose parts to their medication; a percentage or a release form with no
@@ -402,3 +407,26 @@ def _related_medication(text: str, ents, i: int) -> int | None:
         if other.label_ == "MEDICATION":
             return j
     return None
+
+
+class _Regions:
+    """Labelled character regions (sections, decisions, decision parts): `at(offset)` is the
+    label of the first region, in the order given, that holds the offset, as
+    `next((n for s, e, n in regions if s <= offset < e), None)` gives it, without walking
+    them all for every entity when they do not overlap."""
+
+    def __init__(self, regions) -> None:
+        self.regions = list(regions)
+        ordered = sorted(self.regions, key=lambda r: r[0])
+        self.disjoint = ordered == self.regions and all(
+            a[1] <= b[0] for a, b in zip(ordered, ordered[1:], strict=False)
+        )
+        self.starts = [r[0] for r in self.regions]
+
+    def at(self, offset: int):
+        if not self.disjoint:
+            return next((n for s, e, n in self.regions if s <= offset < e), None)
+        i = bisect_right(self.starts, offset) - 1
+        if i >= 0 and offset < self.regions[i][1]:
+            return self.regions[i][2]
+        return None
