@@ -28,3 +28,20 @@ def test_case_insensitive_reason_targets_are_compiled_on_first_need(nlp):
     found = _found(nlp, plain + " İMAGING.")
     assert reasons._case_targets is not None
     assert found == expected
+
+
+def test_reasons_build_medspacys_context_only_for_the_plain_path(tmp_path, nlp):
+    """The fast path matches modifiers itself (`_sentence_context`): a loaded pipeline builds
+    medspaCy's ConText for imr_reasons only when something asks for it, and then with the
+    same modifier rules."""
+    import spacy
+
+    nlp.to_disk(tmp_path / "pipe")
+    loaded = spacy.load(tmp_path / "pipe")
+    reasons = loaded.get_pipe("imr_reasons")
+    assert reasons._medspacy_context is None
+    assert _found(loaded, "Not recommended. There is no evidence of red flags.")
+    assert reasons._medspacy_context is None
+    context = reasons._context
+    assert reasons._context is context
+    assert [r.literal for r in context.rules] == [r.literal for r in reasons._modifiers]

@@ -129,7 +129,7 @@ class DecisionReasons(RuleComponent):
 
     def compile(self) -> None:
         _quiet_medspacy()
-        from medspacy.context import ConText, ConTextRule
+        from medspacy.context import ConTextRule
 
         by_kind: dict[str, list[dict]] = {}
         for rule in self.rules:
@@ -165,14 +165,7 @@ class DecisionReasons(RuleComponent):
         ]
         self._case = [re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("case", [])]
         self._defaults = {r["outcome"]: r["code"] for r in by_kind.get("default", [])}
-        self._context = ConText(
-            self.nlp,
-            name=f"{self.name}_medspacy",
-            rules=None,
-            span_attrs={"NEGATED_EXISTENCE": {}},
-            input_span_type="group",
-            span_group_name=TARGETS_KEY,
-        )
+        self._medspacy_context = None  # built on first need (`_context`)
         modifiers = [
             ConTextRule(
                 r["literal"],
@@ -183,7 +176,7 @@ class DecisionReasons(RuleComponent):
             )
             for r in by_kind.get("modifier", [])
         ]
-        self._context.add(modifiers)
+        self._modifiers = modifiers
         # the same rules as token patterns, for matching sentence by sentence (`_sentence_context`)
         self._modifier_matcher = Matcher(self.nlp.vocab)
         self._modifier_rules = {}
@@ -192,6 +185,25 @@ class DecisionReasons(RuleComponent):
             pattern = rule.pattern or [{"LOWER": rule.literal.lower()}]
             self._modifier_matcher.add(key, [pattern])
             self._modifier_rules[key] = rule
+
+    @property
+    def _context(self):
+        """medspaCy's ConText with the modifier rules, for the plain path (`fast: false`) and
+        the tests that compare the two: built on first need, which the fast path never has
+        (a fifth of this component's loading)."""
+        if self._medspacy_context is None:
+            from medspacy.context import ConText
+
+            self._medspacy_context = ConText(
+                self.nlp,
+                name=f"{self.name}_medspacy",
+                rules=None,
+                span_attrs={"NEGATED_EXISTENCE": {}},
+                input_span_type="group",
+                span_group_name=TARGETS_KEY,
+            )
+            self._medspacy_context.add(self._modifiers)
+        return self._medspacy_context
 
     def _targets_any_case(self) -> PatternSet:
         """The target patterns with re.I, for the rare text whose lower case has other offsets.
