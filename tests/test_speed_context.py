@@ -196,11 +196,20 @@ def _rows(nlp, texts, fast_rows: bool) -> list[dict]:
 def plain_nlp():
     from imr_extract.api import build_pipeline
 
-    return build_pipeline({"imr_context": {"fast": False}, "imr_reasons": {"fast": False}})
+    return build_pipeline(
+        {
+            "imr_context": {"fast": False},
+            "imr_reasons": {"fast": False},
+            "imr_abbreviations": {"fast": False},
+        }
+    )
 
 
 def test_fast_and_plain_rows_on_the_samples(nlp, plain_nlp):
     assert nlp.get_pipe("imr_context").fast and nlp.get_pipe("imr_reasons").fast
+    assert (
+        nlp.get_pipe("imr_abbreviations").fast and not plain_nlp.get_pipe("imr_abbreviations").fast
+    )
     texts = _texts()
     assert _rows(nlp, texts, True) == _rows(plain_nlp, texts, False)
 

@@ -71,3 +71,32 @@ def test_letter_text_is_the_docs_text():
         assert letter_text(doc, SourceDocument(doc_id="a", path="", text=other)) == doc.text
     assert all(span_text(doc.text, span) == span.text for span in [doc[0:3], doc[2:5], doc[4:]])
     assert letter_text(nlp(""), SourceDocument(doc_id="a", path="", text="")) == ""
+
+
+def test_parentheses_found_as_the_matcher_finds_them(nlp):
+    """imr_abbreviations' fast path finds the parentheses that scispaCy's filter_matches keeps,
+    in the order of the Matcher it replaces (nested, empty, long and unclosed ones too)."""
+    from imr_extract.components.abbreviations import MAX_INSIDE, _parenthesised
+    from imr_extract.ingest import read_document
+
+    from conftest import SAMPLES
+
+    abbreviations = nlp.get_pipe("imr_abbreviations")
+    texts = [read_document(p).text for p in sorted(SAMPLES.iterdir())]
+    texts += [
+        "rotator cuff repair (RCR) and (a (b) c) then () or ((x)) and (1 2 3 4 5 6 7 8 9) (",
+        ") (( ) (a) (b) (c d e f g h i j) (k)",
+        "",
+        "(",
+    ]
+    kept = 0
+    for text in texts:
+        doc = nlp.make_doc(text)
+        matcher = [
+            (0, start + 1, end - 1)
+            for _, start, end in abbreviations._matcher(doc)
+            if end - start - 2 <= MAX_INSIDE
+        ]
+        assert _parenthesised(doc, abbreviations._open, abbreviations._close) == matcher
+        kept += len(matcher)
+    assert kept > 20
