@@ -160,12 +160,14 @@ class ClinicalCoder(RuleComponent):
                 values = coder.code(ent.text)
             set_values(ent, values)
             coded.append((ent, values))
+        # each diagnosis's context and place, read once (`ent._` builds an object per read)
+        facts = [_Facts(ent) for ent, _ in coded]
         links: dict[int, list[int]] = {}
         decisions = list(doc.spans.get(DECISIONS_KEY, []))
         surgery = None  # the part of the first decision that names one: what services serve
         for decision in sorted(decisions, key=lambda d: bool(SERVICE.search(d._.imr_item or ""))):
             serves = surgery if SERVICE.search(decision._.imr_item or "") else None
-            code_decision(coder, decision, coded, links, sentence_text, serves)
+            code_decision(coder, decision, coded, links, sentence_text, serves, facts)
             if surgery is None and decision._.imr_body_part_source == "item":
                 if _physical([decision._.imr_body_part_code]):
                     surgery = decision
@@ -252,7 +254,13 @@ def _physical(codes: list[str]) -> list[str]:
 
 
 def code_decision(
-    coder: Coder, decision, coded, links: dict[int, list[int]], sentence_text, serves=None
+    coder: Coder,
+    decision,
+    coded,
+    links: dict[int, list[int]],
+    sentence_text,
+    serves=None,
+    facts: list | None = None,
 ) -> None:
     """Body part of the item, else of the rationale's diagnoses, else of the summary's; the
     diagnoses of its block plus the summary diagnoses of the same part; the primary code.
@@ -272,17 +280,14 @@ def code_decision(
             "parts": [x.imr_body_part_code],
             "served": True,
         }
-    present = [
-        (i, ent, v)
-        for i, (ent, v) in enumerate(coded)
-        if not ent._.imr_negated and not ent._.imr_hypothetical and not ent._.imr_family
-    ]
+    facts = facts if facts is not None else [_Facts(ent) for ent, _ in coded]
+    present = [(i, ent, v) for i, (ent, v) in enumerate(coded) if facts[i].present]
     block = [
         (i, ent, v)
         for i, ent, v in present
-        if ent._.imr_decision_index == index and ent._.imr_decision_part in BLOCK_PARTS
+        if facts[i].decision_index == index and facts[i].decision_part in BLOCK_PARTS
     ]
-    rationale = [t for t in block if t[1]._.imr_decision_part == "rationale"]
+    rationale = [t for t in block if facts[t[0]].decision_part == "rationale"]
     # what the rationale is about: its sentences about this patient, when they name a part
     sentences = bool(rationale) and rationale[0][1].doc.has_annotation("SENT_START")
     about = [t for t in rationale if PATIENT.search(sentence_text(t[1]))] if sentences else []
@@ -291,7 +296,7 @@ def code_decision(
     summary = [
         t
         for t in present
-        if t[1]._.imr_section == SUMMARY_SECTION and t[1]._.imr_decision_index is None
+        if facts[t[0]].section == SUMMARY_SECTION and facts[t[0]].decision_index is None
     ]
     values = dict(item)
     source = ("rationale" if item.get("served") else "item") if item["body_part_code"] else None
@@ -341,6 +346,21 @@ def code_decision(
     x.imr_linked_diagnoses = diagnoses or None
     x.imr_linked_icd10cm = codes or None
     x.imr_primary_icd10cm = primary
+
+
+class _Facts:
+    """What code_decision reads of a diagnosis, read once per letter instead of once per
+    decision: whether it is present (not negated, hypothetical or of the family), and its
+    section, decision and decision part."""
+
+    __slots__ = ("present", "section", "decision_index", "decision_part")
+
+    def __init__(self, ent) -> None:
+        x = ent._
+        self.present = not x.imr_negated and not x.imr_hypothetical and not x.imr_family
+        self.section = x.imr_section
+        self.decision_index = x.imr_decision_index
+        self.decision_part = x.imr_decision_part
 
 
 def _group_part(

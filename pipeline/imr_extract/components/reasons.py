@@ -71,6 +71,7 @@ QUOTE_WORDS = 6
 # a finding that names neither, quoted or paraphrased guideline text, the closing sentence
 FINDING, PLAIN, GUIDELINE, CONCLUSION = 0, 1, 2, 3
 _QUOTES = '"\u201c\u201d'
+_QUOTE = re.compile(f"[{_QUOTES}]")
 
 
 def _spaced(pattern: str) -> str:
@@ -385,7 +386,7 @@ class DecisionReasons(RuleComponent):
     def _quote_marks(text: str, part: Span) -> list[tuple[int, int]]:
         """The quotations in the rationale long enough to be quoted guideline text (a quoted
         word or phrase, "red flag", is not); none when the marks do not pair up."""
-        marks = [i for i in range(part.start_char, part.end_char) if text[i] in _QUOTES]
+        marks = [m.start() for m in _QUOTE.finditer(text, part.start_char, part.end_char)]
         if len(marks) % 2:
             return []
         pairs = zip(marks[::2], marks[1::2], strict=True)
