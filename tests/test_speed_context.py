@@ -220,3 +220,95 @@ def test_fast_and_plain_rows_on_the_corpus(nlp, plain_nlp, corpus):
     fast, plain = _rows(nlp, texts, True), _rows(plain_nlp, texts, False)
     assert sum(len(r["entities"]) for r in fast) > 100
     assert fast == plain
+
+
+def _token_matcher_and_docs(nlp, texts):
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(nlp.vocab)
+    matcher.add(
+        "wild",
+        [[{"LOWER": {"IN": ["no", "failed"]}}, {"OP": "*", "IS_SENT_START": False},
+          {"LOWER": "findings"}, {"LOWER": {"IN": ["of", "with"]}}]],
+    )  # fmt: skip
+    matcher.add("short", [[{"LOWER": "no"}, {"LOWER": "clear", "OP": "?"}, {"LOWER": "sign"}]])
+    matcher.add("plus", [[{"LOWER": "no"}, {"OP": "+", "IS_SENT_START": False}, {"LOWER": "x"}]])
+    matcher.add("neg", [[{"LOWER": "lack"}, {"LOWER": "of", "OP": "!"}, {"LOWER": "data"}]])
+    return matcher, [nlp(text) for text in texts]
+
+
+def test_token_patterns_matched_from_their_first_words(nlp):
+    """`_token_matches` finds what the Matcher finds on the whole Doc: wildcards that stop at
+    a sentence start, a pattern of the same first word that reaches further, the last token."""
+    texts = [read_sample(name) for name in SAMPLE_NAMES] + [
+        "No sign. No clear sign of findings of it. No x y x. Failed. Findings of disease.",
+        "no findings with no findings of no sign no x x x failed x findings with",
+        "Lack data. lack of data. Lack the data. no",
+        "No\n\nfindings of. no findings.",
+    ]
+    matcher, docs = _token_matcher_and_docs(nlp, texts)
+    assert fast_context._plans(matcher) is not None
+    found = 0
+    for doc in docs:
+        want = sorted(matcher(doc), key=lambda m: (m[1], m[2], m[0]))
+        got = sorted(fast_context._token_matches(matcher, doc), key=lambda m: (m[1], m[2], m[0]))
+        assert got == want
+        found += len(want)
+    assert found > 15
+
+
+def test_token_patterns_that_do_not_fit_are_matched_on_the_whole_doc(nlp):
+    from spacy.matcher import Matcher
+
+    for pattern in (
+        [{"LOWER": "no"}, {"OP": "*"}, {"LOWER": "x"}],  # a wildcard that may cross sentences
+        [{"LOWER": "no", "OP": "?"}, {"LOWER": "x"}],  # an optional first token
+        [{"ORTH": "No"}, {"LOWER": "x"}],  # not LOWER
+        [{"LOWER": "no"}, {"LOWER": "x", "OP": "{1,3}"}],  # a quantifier
+    ):
+        matcher = Matcher(nlp.vocab)
+        matcher.add("p", [pattern])
+        assert fast_context._plans(matcher) is None
+        doc = nlp("No x. No y x x. no. x")
+        assert fast_context._token_matches(matcher, doc) == matcher(doc)
+
+
+def test_scopes_updated_sentence_by_sentence_are_medspacys(nlp):
+    """`_update_scopes` leaves every modifier with the scope medspaCy's own loop gives."""
+    from medspacy.context.context_graph import ConTextGraph
+    from medspacy.context.context_modifier import ConTextModifier
+
+    context = nlp.get_pipe("imr_context")._context
+    matcher = context._ConText__matcher
+    checked = 0
+    for text in [read_sample(name) for name in SAMPLE_NAMES]:
+        doc = nlp(text)
+        scopes = []
+        for sentence_by_sentence in (False, True):
+            graph = ConTextGraph()
+            graph.modifiers = [
+                ConTextModifier(matcher.rule_map[nlp.vocab[k].text], s, e, doc)
+                for k, s, e in matcher(doc)
+            ]
+            if sentence_by_sentence:
+                fast_context._update_scopes(graph, doc)
+            else:
+                graph.update_scopes()
+            scopes.append([(m.modifier_span, m.scope_span) for m in graph.modifiers])
+        assert scopes[0] == scopes[1]
+        checked += len(scopes[0])
+    assert checked > 10
+
+
+def test_shipped_context_patterns_are_matched_from_their_first_words(nlp):
+    """The shipped ConText token patterns fit `_token_matches` (else the whole letter is
+    matched: slower, not wrong) and give the Matcher's matches on the samples."""
+    medspacy_matcher = nlp.get_pipe("imr_context")._context._ConText__matcher
+    token_matcher = medspacy_matcher._MedspacyMatcher__matcher
+    assert medspacy_matcher._prune and len(token_matcher)
+    assert fast_context._plans(token_matcher) is not None
+    for text in [read_sample(name) for name in SAMPLE_NAMES]:
+        doc = nlp(text)
+        want = sorted(token_matcher(doc), key=lambda m: (m[1], m[2], m[0]))
+        got = fast_context._token_matches(token_matcher, doc)
+        assert sorted(got, key=lambda m: (m[1], m[2], m[0])) == want

@@ -11,6 +11,14 @@ attributes come out as medspaCy's `ConText.__call__` makes them; tests/test_spee
 compares the two. A later medspaCy that matches only in the targets' sentences
 (`match_target_sents_only`, medspacy/medspacy#314 and #328) would find no modifiers with no
 targets: that test fails then.
+
+Matching and scopes are medspaCy's too, with two shortcuts that leave them unchanged (issue
+17): the token patterns are matched only from the tokens their first word can be, each up to
+the furthest token it could reach (`_token_matches`: a wildcard that may not cross a sentence
+start ends at the next one), and `update_scopes` compares only modifiers of the same sentence
+(`_update_scopes`: a modifier's scope stays inside its sentence, and `limit_scope` changes
+nothing for two scopes in different sentences). Both fall back to medspaCy's own call where
+their conditions do not hold.
 """
 
 from __future__ import annotations
@@ -18,7 +26,14 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
+from medspacy.common.util import prune_overlapping_matches
+from medspacy.context.context_graph import ConTextGraph
+from medspacy.context.context_modifier import ConTextModifier
+from spacy.attrs import LOWER, SENT_START
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
+
+from imr_extract.components.sentences import Sentences
 
 NO_TARGETS = "imr_context_no_targets"  # a Doc attribute that is always empty
 if not Doc.has_extension(NO_TARGETS):
@@ -31,8 +46,18 @@ def run_context(context, doc: Doc, targets: Sequence[Span], fast: bool = True) -
     if not fast or context.prune_on_target_overlap:  # that pruning needs every target
         context(doc)
         return doc._.context_graph.edges
-    context(doc, targets=NO_TARGETS)  # matching and scopes: medspaCy's own
-    graph = doc._.context_graph
+    matcher = getattr(context, "_ConText__matcher", None)
+    if matcher is None or context.max_scope is not None or not doc.has_annotation("SENT_START"):
+        context(doc, targets=NO_TARGETS)  # matching and scopes: medspaCy's own
+        graph = doc._.context_graph
+    else:  # what ConText.__call__ does, with the shortcuts of the module's docstring
+        graph = ConTextGraph(prune_on_modifier_overlap=context.prune_on_target_overlap)
+        graph.modifiers = [
+            ConTextModifier(matcher.rule_map[context.nlp.vocab[key].text], start, end, doc)
+            for key, start, end in _matches(matcher, doc)
+        ]
+        _update_scopes(graph, doc)
+        doc._.context_graph = graph
     graph.targets = targets
     graph.edges = _edges(graph.modifiers, targets)
     # what ConText.__call__ does with the edges
@@ -65,3 +90,111 @@ def _edges(modifiers: list, targets: Sequence[Span]) -> list:
         modifier.reduce_targets()
         edges.extend((target, modifier) for target in modifier._targets)
     return edges
+
+
+def _matches(matcher, doc: Doc) -> list[tuple[int, int, int]]:
+    """`matcher(doc)` of a medspaCy MedspacyMatcher, its token patterns matched by
+    `_token_matches` when it prunes (and so sorts) its matches."""
+    token_matcher = matcher._MedspacyMatcher__matcher
+    if not matcher._prune:
+        return matcher(doc)
+    matches = _token_matches(token_matcher, doc)
+    matches += matcher._MedspacyMatcher__phrase_matcher(doc)
+    matches += matcher._MedspacyMatcher__regex_matcher(doc)
+    if matcher._prune:
+        matches = prune_overlapping_matches(matches)
+    return matches
+
+
+UNBOUNDED = {"*", "+"}
+
+
+def _token_matches(token_matcher, doc: Doc) -> list[tuple[int, int, int]]:
+    """`token_matcher(doc)`, matched only from the tokens that can start a match, each on the
+    Doc's slice up to the furthest token a match from there can reach. It needs patterns that
+    start with one word (LOWER: a word or IN words), whose other tokens are single, optional
+    (?) or negated (!: one other token), or a wildcard (*, +) that may not take a sentence start
+    (IS_SENT_START: false), and no callbacks; else the whole Doc is matched. The matches are
+    those of the whole Doc; only the order of matches with the same start and end may differ
+    (medspaCy's pruning sorts them by start and end)."""
+    plans = _plans(token_matcher)
+    if plans is None or not len(doc):
+        return token_matcher(doc) if len(token_matcher) else []
+    array = doc.to_array([LOWER, SENT_START]).tolist()
+    n = len(doc)
+    # for each token, the next sentence start after it (a wildcard stops there)
+    next_start = [n] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        next_start[i] = i + 1 if i + 1 < n and array[i + 1][1] == 1 else next_start[i + 1]
+    found = []
+    for first in range(n):
+        reach = -1  # the furthest end of a match of any pattern from `first`
+        for words, specs in plans:
+            if array[first][0] not in words:
+                continue
+            end = first + 1
+            for spec in specs:
+                if spec in UNBOUNDED:  # up to the next sentence start at or after `end`
+                    end = end if end < n and array[end][1] == 1 else next_start[end]
+                else:
+                    end += spec
+            reach = max(reach, end)
+        if reach >= 0:
+            window = doc[first : min(reach, n)]
+            found += [(k, first + a, first + b) for k, a, b in token_matcher(window) if a == 0]
+    return found
+
+
+def _plans(token_matcher):
+    """For each token pattern: (the hashes of the words it starts with, how far each of its
+    other tokens can reach: 1 or UNBOUNDED), or None when a pattern does not fit (see
+    `_token_matches`)."""
+    plans = []
+    for key in list(token_matcher._patterns):
+        on_match, patterns = token_matcher.get(key)
+        if on_match is not None:
+            return None
+        for pattern in patterns:
+            first, *rest = pattern
+            if set(first) != {"LOWER"}:
+                return None
+            words = first["LOWER"]
+            if isinstance(words, dict):
+                if set(words) != {"IN"}:
+                    return None
+                words = words["IN"]
+            else:
+                words = [words]
+            if not all(isinstance(w, str) for w in words):
+                return None
+            specs = []
+            for spec in rest:
+                op = spec.get("OP")
+                if op in UNBOUNDED:
+                    if spec.get("IS_SENT_START") is not False:
+                        return None
+                    specs.append(op)
+                elif op in (None, "1", "?", "!"):  # "!": one token that is not the spec
+                    specs.append(1)
+                else:
+                    return None
+            plans.append(({get_string_id(w) for w in words}, specs))
+    return plans
+
+
+def _update_scopes(graph, doc: Doc) -> None:
+    """`graph.update_scopes()`, comparing only the modifiers of one sentence: two modifiers of
+    different sentences have scopes in different sentences, which `limit_scope` leaves as they
+    are. A modifier that ends past its sentence (its scope may then leave it) sends all of
+    them to medspaCy's own loop."""
+    bounds = Sentences.of_doc(doc)
+    sentences: dict[int, list] = {}
+    for modifier in graph.modifiers:
+        start, end = modifier.modifier_span
+        k = bounds.index(start)
+        if end > bounds.ends[k]:
+            graph.update_scopes()
+            return
+        sentences.setdefault(k, []).append(modifier)
+    for modifiers in sentences.values():
+        ConTextGraph(modifiers=modifiers).update_scopes()
