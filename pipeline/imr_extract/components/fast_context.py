@@ -26,9 +26,6 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
-from medspacy.common.util import prune_overlapping_matches
-from medspacy.context.context_graph import ConTextGraph
-from medspacy.context.context_modifier import ConTextModifier
 from spacy.attrs import LOWER, SENT_START
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
@@ -51,6 +48,9 @@ def run_context(context, doc: Doc, targets: Sequence[Span], fast: bool = True) -
         context(doc, targets=NO_TARGETS)  # matching and scopes: medspaCy's own
         graph = doc._.context_graph
     else:  # what ConText.__call__ does, with the shortcuts of the module's docstring
+        from medspacy.context.context_graph import ConTextGraph
+        from medspacy.context.context_modifier import ConTextModifier
+
         graph = ConTextGraph(prune_on_modifier_overlap=context.prune_on_target_overlap)
         graph.modifiers = [
             ConTextModifier(matcher.rule_map[context.nlp.vocab[key].text], start, end, doc)
@@ -102,6 +102,8 @@ def _matches(matcher, doc: Doc) -> list[tuple[int, int, int]]:
     matches += matcher._MedspacyMatcher__phrase_matcher(doc)
     matches += matcher._MedspacyMatcher__regex_matcher(doc)
     if matcher._prune:
+        from medspacy.common.util import prune_overlapping_matches
+
         matches = prune_overlapping_matches(matches)
     return matches
 
@@ -187,6 +189,8 @@ def _update_scopes(graph, doc: Doc) -> None:
     different sentences have scopes in different sentences, which `limit_scope` leaves as they
     are. A modifier that ends past its sentence (its scope may then leave it) sends all of
     them to medspaCy's own loop."""
+    from medspacy.context.context_graph import ConTextGraph
+
     bounds = Sentences.of_doc(doc)
     sentences: dict[int, list] = {}
     for modifier in graph.modifiers:
