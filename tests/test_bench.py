@@ -53,6 +53,7 @@ def test_bench_lines(capsys):
         "medspacy_default",
         "imr_extract_pipeline",
         "imr_extract_text_to_rows",
+        "imr_extract_text_to_rows_interleaved",
         "imr_extract_cli",
         "stages",
         "imr_extract_cli_one_letter",
@@ -78,6 +79,11 @@ def test_bench_lines(capsys):
     assert rows["rounds"] == 2 and len(rows["words_per_second_rounds"]) == 2
     by_round = rows["ratios_to_spacy_tokenizer_by_round"]
     assert len(by_round) == 2 and min(by_round) <= rows["ratio_to_spacy_tokenizer"] <= max(by_round)
+    interleaved = lines["imr_extract_text_to_rows_interleaved"]
+    assert interleaved["rounds"] == 2 and len(interleaved["words_per_second_rounds"]) == 2
+    assert len(interleaved["spacy_tokenizer_words_per_second_rounds"]) == 2
+    by_round = interleaved["ratios_to_spacy_tokenizer_by_round"]
+    assert min(by_round) <= interleaved["ratio_to_spacy_tokenizer"] <= max(by_round)
     assert len(lines["imr_extract_cli_one_letter"]["seconds_by_round"]) == 2
     assert lines["imr_extract_cli_n_process_1"]["machine_speedup_vs_1"] > 0
     # 6 small letters may be done before the 0.2 s memory sampler sees a worker

@@ -10,6 +10,7 @@ from spacy.tokens import Doc, Span
 from imr_extract import export
 from imr_extract.components import context as context_module
 from imr_extract.components import fast_context, reasons
+from imr_extract.components.base import TEXT_CACHE
 from imr_extract.ingest import read_document
 
 from conftest import SAMPLES, read_sample
@@ -171,6 +172,7 @@ def test_fast_edges_with_every_pairing_rule(nlp):
 def test_user_data_key_of_a_span_attribute(nlp):
     """The fast entity rows read spaCy's key of a Span extension value directly."""
     doc = nlp.make_doc("Norco 10 mg")
+    assert doc.user_data.pop(TEXT_CACHE) == doc.text  # the tokenizer's copy of the text
     span = Span(doc, 0, 1, label="MEDICATION")
     span._.imr_negated = True
     assert doc.user_data == {("._.", "imr_negated", 0, 5): True}

@@ -222,3 +222,20 @@ def test_spacy_caches_a_chunk_tokenised_alone_and_reads_it_after_a_special_case(
     doc = tokenizer("and/or word (Lidocaine/Capsaicin,")
     assert searched == []
     assert [t.text for t in doc] == ["and/or", "word", "(", "Lidocaine", "/", "Capsaicin", ","]
+
+
+def test_the_tokenizer_keeps_the_text_it_was_given(nlp):
+    """The fast tokenizer leaves the text in user_data for the components (base.doc_text)
+    instead of spaCy rebuilding it from the tokens: it is the Doc's text, character for
+    character, and the last component drops it."""
+    from imr_extract.components.base import TEXT_CACHE
+
+    from conftest import SAMPLES, read_sample
+
+    for name in sorted(p.name for p in SAMPLES.iterdir()):
+        text = read_sample(name)
+        doc = nlp.make_doc(text)
+        assert doc.user_data[TEXT_CACHE] == doc.text == text
+        assert TEXT_CACHE not in nlp(text).user_data
+    odd = " \n lead  and\u00a0nbsp\ttab  and/or trail \n\n"
+    assert nlp.make_doc(odd).user_data[TEXT_CACHE] == nlp.make_doc(odd).text == odd

@@ -123,6 +123,34 @@ def _measure(config: str, texts: list[str], queue) -> None:
     )
 
 
+def _interleaved(texts: list[str], queue) -> None:
+    """Text → rows and the bare tokenizer in one process, letter by letter in turn (which of
+    the two goes first alternates): both sides of the ratio are timed at the same moments,
+    so a neighbour on a shared machine slows both alike."""
+    import spacy
+
+    import imr_extract
+    from imr_extract.export import doc_rows
+    from imr_extract.ingest import SourceDocument
+
+    bare, nlp = spacy.blank("en"), imr_extract.load()
+    seconds = {"spacy_tokenizer": 0.0, "imr_extract_text_to_rows": 0.0}
+
+    def rows(i: int, text: str) -> None:
+        doc_rows(nlp(text), SourceDocument(doc_id=f"letter-{i:06d}", path="", text=text))
+
+    for i, text in enumerate(texts, 1):
+        sides = [("spacy_tokenizer", bare.make_doc), ("imr_extract_text_to_rows", None)]
+        for config, make in sides if i % 2 else sides[::-1]:
+            t = time.perf_counter()
+            if make is None:
+                rows(i, text)
+            else:
+                make(text)
+            seconds[config] += time.perf_counter() - t
+    queue.put(seconds)
+
+
 def _stages(paths: list[str], queue) -> None:
     """Ingest, each component and export, timed apart over the same letters."""
     import imr_extract
@@ -438,6 +466,25 @@ def main(
             ]
             line[field], line[field.replace("ratio", "ratios", 1) + "_by_round"] = _paired(ratios)
         _print(line)
+    # the same ratio with both sides timed letter by letter in one process, round after round
+    interleaved = [in_fresh_process(_interleaved, texts) for _ in range(rounds)]
+    ratios = [
+        r["spacy_tokenizer"] / r["imr_extract_text_to_rows"] for r in interleaved
+    ]  # seconds of the tokenizer over seconds of text → rows: the ratio of words/s
+    middle = interleaved[sorted(range(rounds), key=ratios.__getitem__)[(rounds - 1) // 2]]
+    line = {
+        "config": "imr_extract_text_to_rows_interleaved",
+        **_speed(len(texts), words, middle["imr_extract_text_to_rows"]),
+        "rounds": rounds,
+    }
+    line["words_per_second_rounds"] = [
+        round(words / r["imr_extract_text_to_rows"], 1) for r in interleaved
+    ]
+    line["spacy_tokenizer_words_per_second_rounds"] = [
+        round(words / r["spacy_tokenizer"], 1) for r in interleaved
+    ]
+    line["ratio_to_spacy_tokenizer"], line["ratios_to_spacy_tokenizer_by_round"] = _paired(ratios)
+    _print(line)
     stages = in_fresh_process(_stages, [str(p) for p in paths])
 
     folder = Path(tempfile.mkdtemp(prefix="imr-bench-"))

@@ -31,6 +31,8 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import registry
 
+from imr_extract.components.base import TEXT_CACHE
+
 FAST = True  # False: imr_extract.load and build_pipeline keep spaCy's own tokenizer
 
 MAX_WARMED = 100_000  # chunks remembered as warmed; past this, start over (memory stays flat)
@@ -53,7 +55,12 @@ class WarmCacheTokenizer:
             if chunk not in warmed:
                 warmed.add(chunk)
                 tokenizer(chunk)  # on its own, outside any special case: spaCy caches it
-        return tokenizer(text)
+        doc = tokenizer(text)
+        # the components' shared copy of the text (base.doc_text): spaCy's tokenizer keeps
+        # every character, so doc.text is `text`, which spaCy would otherwise rebuild from
+        # the tokens (a millisecond a letter); imr_coding, the last component, drops it
+        doc.user_data[TEXT_CACHE] = text
+        return doc
 
     def pipe(self, texts, batch_size: int = 1000):
         for text in texts:

@@ -3,14 +3,15 @@
 `ConTextGraph.apply_modifiers` (medspaCy 1.3.1, pinned) calls `modifier.modifies(target)` for
 every target × modifier pair of a letter: 218k calls on our 135 letters, a third of ConText's
 time (issue 17; medspaCy's own speed thread is medspacy/medspacy#70). A modifier can only
-modify a target that overlaps its scope, so we let medspaCy match the modifiers and set their
-scopes on no targets, then offer each modifier only the targets near its scope (a bisect over
-the targets sorted by start) and keep medspaCy's own `modifies`, `modify` and
+modify a target that overlaps its scope, so the modifiers are matched and their scopes set
+first (as medspaCy does, below), then each modifier is offered only the targets near its scope
+(a bisect over the targets sorted by start), with medspaCy's own `modifies`, `modify` and
 `reduce_targets`: 2.9k calls. The graph's edges, the targets' `modifiers` and the span
 attributes come out as medspaCy's `ConText.__call__` makes them; tests/test_speed_context.py
-compares the two. A later medspaCy that matches only in the targets' sentences
-(`match_target_sents_only`, medspacy/medspacy#314 and #328) would find no modifiers with no
-targets: that test fails then.
+compares the two. Where medspaCy matches and sets the scopes itself (the fallback below), it
+is called on no targets; a later medspaCy that matches only in the targets' sentences
+(`match_target_sents_only`, medspacy/medspacy#314 and #328) would then find no modifiers:
+that test fails then.
 
 Matching and scopes are medspaCy's too, with two shortcuts that leave them unchanged (issue
 17): the token patterns are matched only from the tokens their first word can be, each up to
@@ -18,7 +19,9 @@ the furthest token it could reach (`_token_matches`: a wildcard that may not cro
 start ends at the next one), and `update_scopes` compares only modifiers of the same sentence
 (`_update_scopes`: a modifier's scope stays inside its sentence, and `limit_scope` changes
 nothing for two scopes in different sentences). Both fall back to medspaCy's own call where
-their conditions do not hold.
+their conditions do not hold. They read ConText's matcher by its private names
+(`_ConText__matcher`, `_MedspacyMatcher__matcher`: medspaCy 1.3.1, pinned); the tests compare
+them with medspaCy's own matching and `update_scopes`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
+import numpy
 from spacy.attrs import LOWER, SENT_START
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
@@ -122,28 +126,30 @@ def _token_matches(token_matcher, doc: Doc) -> list[tuple[int, int, int]]:
     plans = _plans(token_matcher)
     if plans is None or not len(doc):
         return token_matcher(doc) if len(token_matcher) else []
-    array = doc.to_array([LOWER, SENT_START]).tolist()
+    array = doc.to_array([LOWER, SENT_START])
     n = len(doc)
-    # for each token, the next sentence start after it (a wildcard stops there)
-    next_start = [n] * (n + 1)
-    for i in range(n - 1, -1, -1):
-        next_start[i] = i + 1 if i + 1 < n and array[i + 1][1] == 1 else next_start[i + 1]
+    firsts = numpy.flatnonzero(numpy.isin(array[:, 0], list(set().union(*(w for w, _ in plans)))))
+    if not len(firsts):
+        return []
+    lower = array[firsts, 0].tolist()
+    # the sentence starts: a wildcard from token `end` stops at the first one at or after it
+    starts = numpy.flatnonzero(array[:, 1] == 1).tolist()
     found = []
-    for first in range(n):
+    for first, word in zip(firsts.tolist(), lower, strict=True):
         reach = -1  # the furthest end of a match of any pattern from `first`
         for words, specs in plans:
-            if array[first][0] not in words:
+            if word not in words:
                 continue
             end = first + 1
             for spec in specs:
-                if spec in UNBOUNDED:  # up to the next sentence start at or after `end`
-                    end = end if end < n and array[end][1] == 1 else next_start[end]
+                if spec in UNBOUNDED:
+                    k = bisect_left(starts, end)
+                    end = starts[k] if k < len(starts) else n
                 else:
                     end += spec
             reach = max(reach, end)
-        if reach >= 0:
-            window = doc[first : min(reach, n)]
-            found += [(k, first + a, first + b) for k, a, b in token_matcher(window) if a == 0]
+        window = doc[first : min(reach, n)]
+        found += [(k, first + a, first + b) for k, a, b in token_matcher(window) if a == 0]
     return found
 
 
