@@ -33,6 +33,7 @@ from imr_extract.components import (  # noqa: F401  isort: skip
     reasons,
     reviewer,
     sectionizer,
+    sentencizer,
 )
 
 PIPELINE = [
@@ -57,6 +58,10 @@ PIPELINE = [
 ]
 
 
+# a pipe whose factory is not its name: spaCy's sentencizer, reading arrays (same sentences)
+FACTORIES = {"sentencizer": "imr_sentencizer"}
+
+
 def build_pipeline(config: dict[str, dict] | None = None) -> Language:
     """A blank English pipeline with our components and their packaged rules; `config`
     overrides component settings by name ({"imr_lexicon": {"base_drug_lexicon": False}});
@@ -66,7 +71,7 @@ def build_pipeline(config: dict[str, dict] | None = None) -> Language:
     customize_tokenizer(nlp)
     tokenizer.set_fast(nlp, (config or {}).get("tokenizer", {}).get("fast"))
     for name in PIPELINE:
-        nlp.add_pipe(name, config=(config or {}).get(name, {}))
+        nlp.add_pipe(FACTORIES.get(name, name), name=name, config=(config or {}).get(name, {}))
     nlp.initialize()
     nlp.meta.update(
         {"name": "imr_pipeline", "version": _version(), "description": "imr-extract rules"}
