@@ -243,18 +243,18 @@ class LexiconMatcher(RuleComponent):
         positions = [i for i, space in enumerate(array[:, 1].tolist()) if not space]
         lower = array[positions, 0].tolist()
         found = []
-        i, n_words = 0, len(lower)
-        while i < n_words:
-            hit = None
-            for n in self._lengths.get(lower[i], ()):
+        lengths, index, n_words = self._lengths, self._index, len(lower)
+        after = 0  # a hit's words are not searched again
+        for i in [i for i, word in enumerate(lower) if word in lengths]:  # words that start one
+            if i < after:
+                continue
+            for n in lengths[lower[i]]:
                 if i + n <= n_words:
-                    hit = self._index.get(tuple(lower[i : i + n]))
+                    hit = index.get(tuple(lower[i : i + n]))
                     if hit:
                         found.append((positions[i], positions[i + n - 1] + 1, hit))
-                        i += n
+                        after = i + n
                         break
-            if not hit:
-                i += 1
         return found
 
     def __call__(self, doc: Doc) -> Doc:
@@ -288,9 +288,13 @@ class LexiconMatcher(RuleComponent):
         """A site written after the condition belongs to it too: "sprain of the right knee",
         "strain of muscle, fascia and tendon at neck level". (new end, number of site
         words); (end, 0) if there is none. Any word outside the modifier list ends it."""
-        words = [t for t in doc[end : end + AFTER_WINDOW] if not t.is_space]
-        if not words or self.modifiers.get(words[0].lower_) != "link":
+        window_end = min(len(doc), end + AFTER_WINDOW)
+        first = end  # the first word after the condition: most often not a link
+        while first < window_end and doc[first].is_space:
+            first += 1
+        if first == window_end or self.modifiers.get(doc[first].lower_) != "link":
             return end, 0
+        words = [t for t in doc[end:window_end] if not t.is_space]
         last, sites = None, 0
         for word in words[1:]:
             kind = self.modifiers.get(word.lower_)
