@@ -100,3 +100,38 @@ def test_parentheses_found_as_the_matcher_finds_them(nlp):
         assert _parenthesised(doc, abbreviations._open, abbreviations._close) == matcher
         kept += len(matcher)
     assert kept > 20
+
+
+def _squash_with_offsets_by_character(text: str) -> tuple[str, list[int]]:
+    """The character loop squash_with_offsets was before issue 17 (the reference)."""
+    out: list[str] = []
+    offsets: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            pending_space = bool(out)
+            continue
+        if pending_space:
+            out.append(" ")
+            offsets.append(i - 1)
+            pending_space = False
+        out.append(ch)
+        offsets.append(i)
+    offsets.append(offsets[-1] + 1 if offsets else 0)
+    return "".join(out), offsets
+
+
+def test_squash_with_offsets_is_the_character_loop():
+    from imr_extract.normalize.text import squash, squash_with_offsets
+
+    from conftest import SAMPLES, read_sample
+
+    rng = random.Random(11)
+    alphabet = ["a", "B", "7", ".", " ", " ", "\n", "\t", "\u00a0", "\u2003", "\u3000", "\x1c", "é"]
+    texts = ["", " ", "\n\n", "a", " a ", "a  b\n\nc \t"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(2000)
+    ]
+    texts += [read_sample(p.name) for p in sorted(SAMPLES.iterdir())]
+    for text in texts:
+        assert squash_with_offsets(text) == _squash_with_offsets_by_character(text)
+        assert squash_with_offsets(text)[0] == squash(text)

@@ -7,7 +7,7 @@ text is cut) and resources/guidelines.csv (the catalog of titles and ODG chapter
 from spacy.language import Language
 from spacy.tokens import Doc, SpanGroup
 
-from imr_extract.components.base import RuleComponent
+from imr_extract.components.base import RuleComponent, doc_text
 from imr_extract.components.decisions import PARTS_KEY
 from imr_extract.normalize.citations import CitationRules, parse_citations
 from imr_extract.normalize.guideline_sections import SectionRules, section_key, split_sections
@@ -74,11 +74,12 @@ class GuidelineCitations(RuleComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
+        text = doc_text(doc)
         for part in doc.spans.get(PARTS_KEY, []):
             source = SOURCES.get(part.label_)
             if source is None:
                 continue
-            squashed, offsets = squash_with_offsets(part.text)
+            squashed, offsets = squash_with_offsets(text[part.start_char : part.end_char])
             for c in parse_citations(squashed, self._rules):
                 start = part.start_char + offsets[c.start]
                 end = part.start_char + offsets[c.end - 1] + 1 if c.end > c.start else start

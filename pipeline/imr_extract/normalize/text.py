@@ -62,24 +62,23 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
+_WORD_RUN = re.compile(r"\S+")  # \s is str.isspace(), as str.split() uses
+
+
 def squash_with_offsets(text: str) -> tuple[str, list[int]]:
     """`squash(text)` plus, for each of its characters, the offset it came from in `text`,
-    so that parsers can work on clean single-spaced text and still report true offsets."""
-    out: list[str] = []
+    so that parsers can work on clean single-spaced text and still report true offsets (a
+    space: the offset of the last whitespace character it stands for)."""
+    words: list[str] = []
     offsets: list[int] = []
-    pending_space = False
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            pending_space = bool(out)
-            continue
-        if pending_space:
-            out.append(" ")
-            offsets.append(i - 1)
-            pending_space = False
-        out.append(ch)
-        offsets.append(i)
+    for m in _WORD_RUN.finditer(text):
+        start, end = m.span()
+        if words:
+            offsets.append(start - 1)
+        words.append(m.group())
+        offsets.extend(range(start, end))
     offsets.append(offsets[-1] + 1 if offsets else 0)  # the end position
-    return "".join(out), offsets
+    return " ".join(words), offsets
 
 
 def unique(values: Iterable) -> list:
