@@ -104,11 +104,12 @@ class EntityContext(RuleComponent):
         self._context.add(rules)
 
     def __call__(self, doc: Doc) -> Doc:
-        for target, modifier in run_context(self._context, doc, doc.ents, self.fast):
+        ents = doc.ents  # read once: every read of doc.ents builds its Spans again
+        for target, modifier in run_context(self._context, doc, ents, self.fast):
             attr, value = CATEGORY_ATTRS.get(modifier.category, (None, None))
             if attr:
                 setattr(target._, attr, value)
-        for ent in doc.ents:
+        for ent in ents:
             if ent.label_ == "MEDICATION" and ent._.imr_decision_part == "item":
                 ent._.imr_medication_status = "requested"
         drop_foreign_attributes(doc)

@@ -215,11 +215,12 @@ class EntityResolver(RuleComponent):
         bodies = doc._.imr_section_bodies or {}
         candidates = [c for c in candidates if not self._filtered(text, c, citations, bodies)]
         doc.ents = filter_spans(candidates)
-        self._annotate(doc, text, lexicon)
-        self._relate(doc, text)
+        ents = list(doc.ents)  # read once: every read of doc.ents builds its Spans again
+        self._annotate(doc, text, lexicon, ents)
+        self._relate(doc, text, ents)
         return doc
 
-    def _annotate(self, doc: Doc, text: str, lexicon) -> None:
+    def _annotate(self, doc: Doc, text: str, lexicon, ents: list) -> None:
         sections = _Regions(
             (s.start_char, s.end_char, s.label_) for s in doc.spans.get(SECTIONS_KEY, [])
         )
@@ -229,7 +230,7 @@ class EntityResolver(RuleComponent):
         )
         parts = _Regions((p.start_char, p.end_char, p.label_) for p in doc.spans.get(PARTS_KEY, []))
         put = span_setter(doc)
-        for ent in doc.ents:
+        for ent in ents:
             start = ent.start_char
             section = sections.at(start)
             put(ent, "imr_section", section)
@@ -266,7 +267,7 @@ class EntityResolver(RuleComponent):
             else:
                 put(ent, "imr_normalized", " ".join(ent.text.split()).lower())
 
-    def _relate(self, doc: Doc, text: str) -> None:
+    def _relate(self, doc: Doc, text: str, ents: list) -> None:
         """Attach dose parts to their medication; a percentage or a release form with no
         medication beside it is not a dose ("36 to 56% of users", "seen in the ER")."""
 
@@ -277,7 +278,6 @@ class EntityResolver(RuleComponent):
                 if e.label_ in DOSE_LABELS
             }
 
-        ents = list(doc.ents)
         related = links(ents)
         orphans = {
             i
