@@ -106,11 +106,13 @@ def test_patterns_left_to_their_own_scan():
         re.compile(r"\b(no)\s+\1\b"),  # a backreference
         re.compile(r"\b[nN]o\b"),  # starts with a character class: no literal prefix
         re.compile(r"\bno\b|cannot"),  # one alternative without a word boundary
+        re.compile(r"\b(?i:no)t\b"),  # a case-insensitive group
+        re.compile(r"\bnot\b", re.ASCII),  # an ASCII word boundary: \u00e9not starts one
     ]
     assert [word_prefixes(p) for p in patterns] == [None] * len(patterns)
     pattern_set = PatternSet(patterns)
     assert pattern_set.alone == list(range(len(patterns)))
-    text = "No no, cannot NOT no no; not"
+    text = "No no, cannot NOT no no; not NOt \u00e9not"
     assert _joint(pattern_set, text) == _plain(patterns, text)
 
 

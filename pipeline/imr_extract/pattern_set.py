@@ -13,8 +13,9 @@ that has one of the prefixes found is tried with `Pattern.match` (the same strin
 `endpos`). A pattern's `finditer` matches are its leftmost non-overlapping matches, and every
 one starts at such a word start, so walking them in order and skipping those inside the last
 match gives the same list. A pattern whose prefixes cannot be read, that can match the empty
-string, that refers to a group, with IGNORECASE (prefixes are compared as written), or that
-does not start with `\\b` in every alternative, is scanned on its own as before.
+string, that refers to a group, with IGNORECASE (prefixes are compared as written) or ASCII
+or LOCALE (another `\\b`), or that does not start with `\\b` in every alternative, is scanned on
+its own as before.
 tests/test_pattern_set.py compares both on the rules and on generated texts.
 """
 
@@ -61,6 +62,8 @@ def prefixes(items) -> set[str] | None:
         if op is _sre.AT:  # zero-width: the match starts with what follows
             continue
         if op is _sre.SUBPATTERN:
+            if av[1] & (re.IGNORECASE | re.ASCII | re.LOCALE):  # (?i:...) and the like
+                return None
             return prefixes(list(av[-1]) + rest)
         if op is _sre.BRANCH:
             found: set[str] = set()
@@ -85,7 +88,9 @@ def prefixes(items) -> set[str] | None:
 def word_prefixes(pattern: re.Pattern) -> set[str] | None:
     """The prefixes of `pattern` if it can go into the joint scan (see the module's
     docstring), else None."""
-    if pattern.flags & re.IGNORECASE or pattern.groupindex:
+    # IGNORECASE: prefixes are compared as written; ASCII, LOCALE: another `\b` than the
+    # scanner's
+    if pattern.flags & (re.IGNORECASE | re.ASCII | re.LOCALE) or pattern.groupindex:
         return None
     if _BACKREFERENCE.search(pattern.pattern):
         return None
