@@ -1,9 +1,9 @@
 """spaCy's rule-based Sentencizer, reading the Doc's arrays instead of its tokens.
 
 spaCy's `Sentencizer.predict` builds a Token object for every token of a letter (3.7; a
-twentieth of the pipeline, issue 17). This one runs the same loop over the token texts' ids
-and their IS_PUNCT flags, and writes the same SENT_START values through `Doc.from_array`;
-the settings (punct_chars, overwrite), scoring and serialisation are spaCy's.
+twentieth of the pipeline, issue 17). This one finds the same sentence starts from the token
+texts' ids and their IS_PUNCT flags with numpy, and writes the same SENT_START values through
+`Doc.from_array`; the settings (punct_chars, overwrite), scoring and serialisation are spaCy's.
 tests/test_speed_sentencizer.py compares the two.
 """
 
