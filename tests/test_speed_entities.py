@@ -11,7 +11,7 @@ from spacy.tokens import Span
 
 from imr_extract.components.entities import _Regions
 from imr_extract.export import letter_text, span_text
-from imr_extract.extensions import SPAN_EXTENSIONS, span_setter
+from imr_extract.extensions import SPAN_EXTENSIONS, span_getter, span_setter
 from imr_extract.ingest import SourceDocument
 
 
@@ -25,6 +25,10 @@ def test_span_setter_writes_what_setattr_writes():
         setattr(Span(twin, i % 5, i % 5 + 2)._, name, value)
     assert doc.user_data == twin.user_data
     assert Span(doc, 0, 2)._.imr_medication_status == Span(twin, 0, 2)._.imr_medication_status
+    get = span_getter(doc)
+    for span in [Span(doc, i, j) for i in range(5) for j in range(i + 1, 7)]:
+        for name in SPAN_EXTENSIONS:  # written ones and defaults alike
+            assert get(span, name) == getattr(span._, name), (span, name)
 
 
 def test_span_setter_leaves_an_extension_with_a_setter_to_spacy():
@@ -40,6 +44,7 @@ def test_span_setter_leaves_an_extension_with_a_setter_to_spacy():
         doc = spacy.blank("en")("one two")
         span_setter(doc)(Span(doc, 0, 1), "imr_medication_status", "taking")
         assert calls == ["taking"] and not doc.user_data
+        assert span_getter(doc)(Span(doc, 0, 1), "imr_medication_status") is None  # its getter
     finally:
         Span.set_extension("imr_medication_status", default=None, force=True)
         extensions._PLAIN.clear()

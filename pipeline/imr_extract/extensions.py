@@ -99,7 +99,7 @@ def span_setter(doc: Doc):
     tenth of `imr_entities`, issue 17). spaCy 3.7 keeps a Span's value of a plain `default=`
     extension in doc.user_data under ("._.", name, start_char, end_char); an extension with
     a setter, getter or method (ours have none) goes through `span._` as before.
-    tests/test_pipeline.py checks both ways write the same."""
+    tests/test_speed_entities.py checks both ways write the same."""
     data = doc.user_data
 
     def set_value(span: Span, name: str, value) -> None:
@@ -111,15 +111,34 @@ def span_setter(doc: Doc):
     return set_value
 
 
-_PLAIN: set[str] = set()
+def span_getter(doc: Doc):
+    """`get(span, name)`, what `getattr(span._, name)` gives for our plain `default=` span
+    extensions (the value under spaCy's key in doc.user_data, else the default), without an
+    Underscore object per read; any other extension is read through `span._`.
+    tests/test_speed_entities.py checks both ways read the same."""
+    data = doc.user_data
+
+    def get_value(span: Span, name: str):
+        plain = _plain_span_extensions()
+        if name in plain:
+            return data.get(("._.", name, span.start_char, span.end_char), plain[name])
+        return getattr(span._, name)
+
+    return get_value
 
 
-def _plain_span_extensions() -> set[str]:
-    """Our span extensions that are plain defaults (no getter, setter or method)."""
+_PLAIN: dict[str, object] = {}
+
+
+def _plain_span_extensions() -> dict[str, object]:
+    """Our span extensions that are plain defaults (no getter, setter or method) that cannot
+    be changed in place, with their defaults (spaCy writes a copy of a list, dict or set
+    default into user_data when it is read)."""
     if not _PLAIN:
         for name in SPAN_EXTENSIONS:
             if Span.has_extension(name):
-                _, method, getter, setter = Span.get_extension(name)
-                if method is None and getter is None and setter is None:
-                    _PLAIN.add(name)
+                default, method, getter, setter = Span.get_extension(name)
+                mutable = isinstance(default, (list, dict, set))
+                if method is None and getter is None and setter is None and not mutable:
+                    _PLAIN[name] = default
     return _PLAIN

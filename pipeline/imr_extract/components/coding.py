@@ -21,6 +21,7 @@ from spacy.util import ensure_path
 from imr_extract.components.base import TEXT_CACHE, RuleComponent
 from imr_extract.components.decisions import DECISIONS_KEY
 from imr_extract.components.sentences import SENTENCES_CACHE, Sentences
+from imr_extract.extensions import span_getter
 from imr_extract.normalize.coding import (
     FALLBACK_CHAPTERS,
     LINK_KEY,
@@ -161,7 +162,8 @@ class ClinicalCoder(RuleComponent):
             set_values(ent, values)
             coded.append((ent, values))
         # each diagnosis's context and place, read once (`ent._` builds an object per read)
-        facts = [_Facts(ent) for ent, _ in coded]
+        get = span_getter(doc)
+        facts = [_Facts(ent, get) for ent, _ in coded]
         links: dict[int, list[int]] = {}
         decisions = list(doc.spans.get(DECISIONS_KEY, []))
         surgery = None  # the part of the first decision that names one: what services serve
@@ -280,7 +282,9 @@ def code_decision(
             "parts": [x.imr_body_part_code],
             "served": True,
         }
-    facts = facts if facts is not None else [_Facts(ent) for ent, _ in coded]
+    if facts is None:
+        get = span_getter(decision.doc)
+        facts = [_Facts(ent, get) for ent, _ in coded]
     present = [(i, ent, v) for i, (ent, v) in enumerate(coded) if facts[i].present]
     block = [
         (i, ent, v)
@@ -355,12 +359,13 @@ class _Facts:
 
     __slots__ = ("present", "section", "decision_index", "decision_part")
 
-    def __init__(self, ent) -> None:
-        x = ent._
-        self.present = not x.imr_negated and not x.imr_hypothetical and not x.imr_family
-        self.section = x.imr_section
-        self.decision_index = x.imr_decision_index
-        self.decision_part = x.imr_decision_part
+    def __init__(self, ent, get) -> None:
+        self.present = not (
+            get(ent, "imr_negated") or get(ent, "imr_hypothetical") or get(ent, "imr_family")
+        )
+        self.section = get(ent, "imr_section")
+        self.decision_index = get(ent, "imr_decision_index")
+        self.decision_part = get(ent, "imr_decision_part")
 
 
 def _group_part(

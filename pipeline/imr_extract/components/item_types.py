@@ -9,6 +9,7 @@ from spacy.tokens import Doc
 
 from imr_extract.components.base import RuleComponent
 from imr_extract.components.decisions import DECISIONS_KEY
+from imr_extract.extensions import span_getter
 from imr_extract.normalize.item_types import classify_item, compile_rules
 
 
@@ -32,11 +33,11 @@ class ItemTypes(RuleComponent):
         if not decisions:
             return doc
         found: dict[int, list[tuple[str, str | None]]] = {}
+        get = span_getter(doc)  # what ent._ gives, without an object per read
         for ent in doc.ents:
-            if ent._.imr_decision_part == "item" and ent._.imr_decision_index is not None:
-                found.setdefault(ent._.imr_decision_index, []).append(
-                    (ent.label_, ent._.imr_item_type)
-                )
+            index = get(ent, "imr_decision_index")
+            if get(ent, "imr_decision_part") == "item" and index is not None:
+                found.setdefault(index, []).append((ent.label_, get(ent, "imr_item_type")))
         for span in decisions:
             index = span._.imr_decision_index
             span._.imr_item_type = classify_item(

@@ -41,11 +41,8 @@ class PatternMatcher(RuleComponent):
         self.fast = fast
 
     def compile(self) -> None:
-        self._requires = {
-            r["name"]: re.compile("|".join(re.escape(w) for w in r["requires"]))
-            for r in self.rules
-            if r.get("requires")
-        }
+        # a rule's `requires`: lowercase strings, one of which the lower-cased text must hold
+        self._requires = {r["name"]: tuple(r["requires"]) for r in self.rules if r.get("requires")}
         key = "fast_pattern" if self.fast else "pattern"
         self._compiled = [
             (r, re.compile(r.get(key, r["pattern"]), 0 if r.get("case") else re.IGNORECASE))
@@ -60,7 +57,7 @@ class PatternMatcher(RuleComponent):
         found = []
         for rule, pattern in self._compiled:
             needed = self._requires.get(rule["name"])
-            if needed is not None and not needed.search(lowered):
+            if needed is not None and not any(word in lowered for word in needed):
                 continue
             found.extend((m.start(), m.end(), rule) for m in pattern.finditer(text))
         return found
