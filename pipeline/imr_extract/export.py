@@ -16,6 +16,7 @@ from imr_extract.components.header import HEADER_FIELDS
 from imr_extract.components.layout import LAYOUT_2013, PROFESSIONAL_REVIEW
 from imr_extract.components.layout import UNKNOWN as UNKNOWN_LAYOUT
 from imr_extract.components.reasons import REASONS_KEY
+from imr_extract.extensions import plain_span_extensions
 from imr_extract.ingest import SourceDocument
 from imr_extract.normalize.amounts import AMOUNT_COLUMNS, parse_amounts
 from imr_extract.normalize.citations import NO_CITATION
@@ -533,13 +534,12 @@ def _user_data_reader(doc: Doc):
     calls an entity were 6% of a run (issue 17). spaCy 3.7 keeps a Span's value of a plain
     `default=` extension under ("._.", name, start_char, end_char), and `ent._.name` returns
     the default when the key is absent (writing a copy first only for a mutable default, which
-    ours are not); tests/test_speed_context.py checks both."""
-    fields = []
-    for column, name in ENTITY_ATTRIBUTES.items():
-        default, method, getter, _ = Span.get_extension(name)
-        if method is not None or getter is not None or isinstance(default, (dict, list, set)):
-            return _underscore_values
-        fields.append((column, name, default))
+    ours are not); tests/test_speed_context.py checks both. The extensions read this way are
+    those of `extensions.span_getter`."""
+    plain = plain_span_extensions()
+    if not all(name in plain for name in ENTITY_ATTRIBUTES.values()):
+        return _underscore_values
+    fields = [(column, name, plain[name]) for column, name in ENTITY_ATTRIBUTES.items()]
     data = doc.user_data
 
     def read(ent: Span) -> dict[str, Any]:

@@ -103,7 +103,7 @@ def span_setter(doc: Doc):
     data = doc.user_data
 
     def set_value(span: Span, name: str, value) -> None:
-        if name in _plain_span_extensions():
+        if name in plain_span_extensions():
             data[("._.", name, span.start_char, span.end_char)] = value
         else:
             setattr(span._, name, value)
@@ -119,7 +119,7 @@ def span_getter(doc: Doc):
     data = doc.user_data
 
     def get_value(span: Span, name: str):
-        plain = _plain_span_extensions()
+        plain = plain_span_extensions()
         if name in plain:
             return data.get(("._.", name, span.start_char, span.end_char), plain[name])
         return getattr(span._, name)
@@ -130,7 +130,7 @@ def span_getter(doc: Doc):
 _PLAIN: dict[str, object] = {}
 
 
-def _plain_span_extensions() -> dict[str, object]:
+def plain_span_extensions() -> dict[str, object]:
     """Our span extensions that are plain defaults (no getter, setter or method) that cannot
     be changed in place, with their defaults (spaCy writes a copy of a list, dict or set
     default into user_data when it is read)."""

@@ -58,7 +58,8 @@ TEXT_CACHE = "imr_text_cache"
 
 def doc_text(doc) -> str:
     """doc.text, kept while the pipeline runs: spaCy rebuilds it from the tokens on every access
-    (about 1 ms a letter), and every component needs it. `imr_coding`, the last component,
+    (about 1 ms a letter), and every component needs it. The fast tokenizer leaves the text it
+    was given there (tokenizer.py); else the first call builds it. `imr_coding`, the last component,
     drops the copy so that it is not serialised with the Doc (tests/test_pipeline.py checks
     that no copy is left)."""
     text = doc.user_data.get(TEXT_CACHE)

@@ -261,13 +261,13 @@ def code_decision(
     coded,
     links: dict[int, list[int]],
     sentence_text,
-    serves=None,
-    facts: list | None = None,
+    serves,
+    facts: list,
 ) -> None:
     """Body part of the item, else of the rationale's diagnoses, else of the summary's; the
     diagnoses of its block plus the summary diagnoses of the same part; the primary code.
     An item that `serves` a surgery (another decision) takes its part unless it names it.
-    `sentence_text(span)` is the text of `span.sent`."""
+    `sentence_text(span)` is the text of `span.sent`; `facts[i]` what is read of `coded[i]`."""
     index = decision._.imr_decision_index
     item = coder.code(decision._.imr_item or "", default_part="")
     if DEVICE.search(decision._.imr_item or ""):
@@ -282,9 +282,6 @@ def code_decision(
             "parts": [x.imr_body_part_code],
             "served": True,
         }
-    if facts is None:
-        get = span_getter(decision.doc)
-        facts = [_Facts(ent, get) for ent, _ in coded]
     present = [(i, ent, v) for i, (ent, v) in enumerate(coded) if facts[i].present]
     block = [
         (i, ent, v)
