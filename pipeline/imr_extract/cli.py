@@ -102,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--items", default="annotations/items.jsonl")
     ev.add_argument("--diagnosis-codes-second", default="annotations/diagnosis_codes_second.jsonl")
     ev.add_argument("--procedures", default="annotations/procedures.jsonl")
+    ev.add_argument(
+        "--reasons-second",
+        default="annotations/reasons_second.jsonl",
+        help="a second, independent annotation of reason codes: agreement, the rules against it",
+    )
     ev.add_argument("--model", default=None)
     ev.add_argument(
         "--compare-lexicons",
@@ -230,6 +235,7 @@ def _command(args) -> int:
             args.items,
             args.diagnosis_codes_second,
             args.procedures,
+            args.reasons_second,
         )
     return 2
 

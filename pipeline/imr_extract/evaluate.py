@@ -164,6 +164,7 @@ def main(
     items_path: str | None = None,
     second_codes_path: str | None = None,
     procedures_path: str | None = None,
+    reasons_second_path: str | None = None,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -182,6 +183,14 @@ def main(
 
         print_reasons(evaluate_reasons(reasons_path, corpus, model))
         print_comparison(compare_model(reasons_path, corpus, model))
+        from imr_extract.evaluate_reasons import agreement, print_agreement
+
+        print_agreement(agreement(reasons_path, reasons_second_path))
+        if reasons_second_path and Path(reasons_second_path).exists():
+            print_reasons(
+                evaluate_reasons(reasons_second_path, corpus, model),
+                title=f"decision reason codes against the second annotation, {reasons_second_path}",
+            )
     if items_path and Path(items_path).exists():
         from imr_extract.evaluate_mme import evaluate_mme, print_mme
 

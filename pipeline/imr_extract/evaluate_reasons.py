@@ -154,8 +154,8 @@ def print_comparison(compared: dict[str, dict]) -> None:
         print(f"{key:26}" + "".join(f"{v:>22.3f}" for v in values))
 
 
-def print_reasons(stats: dict[str, dict]) -> None:
-    print("\n== decision reason codes (annotations/reasons.jsonl)")
+def print_reasons(stats: dict[str, dict], title: str = "") -> None:
+    print(f"\n== {title or 'decision reason codes (annotations/reasons.jsonl)'}")
     print("as shipped (rules + imr_reason_model's kept codes; their dev figures are in-sample)")
     splits = [s for s in ("dev", "test", "all") if s in stats]
     print(f"{'code':26}" + "".join(f"{s + ' P / R / F1 (n)':>30}" for s in splits))
@@ -175,3 +175,80 @@ def print_reasons(stats: dict[str, dict]) -> None:
     print(f"{'decisions without a code':26}" + "".join(f"{v:>30}" for v in uncoded))
     depends = [f"{stats[s]['depends'][0]}/{stats[s]['depends'][1]}" for s in splits]
     print(f"{'depends_on index right':26}" + "".join(f"{v:>30}" for v in depends))
+
+
+# -- agreement of two annotations ------------------------------------------------------------
+
+
+def _second_readings(first_path, second_path=None) -> dict[str, list[tuple[dict, dict]]]:
+    """{split: [(first decision, second decision)]}: the `second_coder` codes written inside the
+    first file (codes only), and the decisions of a second file coded independently (codes and
+    evidence), matched by doc_id and decision_index."""
+    first = {}
+    pairs: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
+    for row in read_jsonl(first_path):
+        for d in row["decisions"]:
+            first[(row["doc_id"], d["decision_index"])] = (row["split"], d)
+            if d.get("second_coder") is not None:
+                second = {"reasons": [{"code": c} for c in d["second_coder"]]}
+                pairs[row["split"]].append((d, second))
+    if second_path and Path(second_path).exists():
+        for row in read_jsonl(second_path):
+            for d in row["decisions"]:
+                found = first.get((row["doc_id"], d["decision_index"]))
+                if found is not None:
+                    pairs[found[0]].append((found[1], d))
+    return pairs
+
+
+def agreement(first_path, second_path=None) -> dict[str, dict]:
+    """{split: {"decisions", "identical", "kappa": {code: kappa}, "evidence"}}: the second
+    annotation against the first (the gold as it stands, adjudicated where it was). kappa is
+    Cohen's, on whether a decision has the code (None where neither annotation uses it);
+    evidence is the share of shared codes whose two spans overlap, over the pairs where both
+    give offsets."""
+    from imr_extract.evaluate_codes import cohen_kappa
+
+    out = {}
+    for split, pairs in _second_readings(first_path, second_path).items():
+        sets = [
+            ({r["code"] for r in a["reasons"]}, {r["code"] for r in b["reasons"]}) for a, b in pairs
+        ]
+        kappa = {}
+        for code in REASON_CODES:
+            labels = [(code in a, code in b) for a, b in sets]
+            kappa[code] = cohen_kappa(labels) if any(x or y for x, y in labels) else None
+        overlap = [0, 0]
+        for a, b in pairs:
+            spans = {r["code"]: r for r in a["reasons"] if "start_char" in r}
+            for r in b["reasons"]:
+                other = spans.get(r["code"])
+                if other is not None and "start_char" in r:
+                    overlap[0] += (
+                        r["start_char"] < other["end_char"] and other["start_char"] < r["end_char"]
+                    )
+                    overlap[1] += 1
+        out[split] = {
+            "decisions": len(pairs),
+            "identical": sum(a == b for a, b in sets),
+            "kappa": kappa,
+            "evidence": overlap[0] / overlap[1] if overlap[1] else None,
+        }
+    return out
+
+
+def print_agreement(result: dict[str, dict]) -> None:
+    print("\n== reason codes: a second, independent annotation against the gold")
+    print("Cohen's kappa per code; test: the second_coder codes against the adjudicated gold")
+    splits = [s for s in ("dev", "test") if s in result]
+    print(f"{'check':26}" + "".join(f"{s:>12}" for s in splits))
+    for code in REASON_CODES:
+        cells = [result[s]["kappa"][code] for s in splits]
+        print(f"{code:26}" + "".join(f"{'-' if v is None else f'{v:.2f}':>12}" for v in cells))
+    for name in ("decisions", "identical"):
+        print(f"{name:26}" + "".join(f"{result[s][name]:>12}" for s in splits))
+    cells = [result[s]["evidence"] for s in splits]
+    print(
+        f"{'evidence overlap':26}"
+        + "".join(f"{'-' if v is None else f'{v:.3f}':>12}" for v in cells)
+    )
