@@ -200,3 +200,17 @@ def test_a_csv_run_imports_no_pandas(tmp_path):
     loaded = _modules_after(code)
     assert not loaded & {"pandas", "pyarrow"}
     assert (tmp_path / "out" / "decisions.csv").stat().st_size > 0
+
+
+def test_the_saved_pipeline_keeps_no_strings_of_its_build_and_gives_the_same_rows(nlp):
+    """`save_pipeline` writes a blank pipeline's strings only (not the ~50,000 that tokenising
+    the drug dictionary added): the pipeline loaded from it gives the same rows as the one
+    built in memory, which holds them all."""
+    from imr_extract.api import build_pipeline, cached_pipeline
+
+    saved = json.loads((cached_pipeline() / "vocab" / "strings.json").read_text("utf-8"))
+    assert saved == sorted(spacy.blank("en").vocab.strings)
+    built = build_pipeline()
+    assert len(built.vocab.strings) > 20 * len(saved)
+    paths = sorted(SAMPLES.glob("*.txt")) + sorted(SAMPLES.glob("*.pdf"))
+    assert _rows(nlp, paths) == _rows(built, paths)

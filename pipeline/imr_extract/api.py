@@ -79,6 +79,16 @@ def build_pipeline(config: dict[str, dict] | None = None) -> Language:
     return nlp
 
 
+def save_pipeline(nlp: Language, path: str | Path) -> None:
+    """`nlp.to_disk(path)`, with no vocabulary strings beyond a blank pipeline's. Building
+    tokenises the ~68,000 names of the drug dictionary, and their ~50,000 strings would be read
+    back by every process at start-up (about a tenth of a second) though nothing looks them up:
+    the lexicon matches word hashes, and every string that a component or a letter needs is
+    added again when the component is loaded or the letter read."""
+    nlp.to_disk(path)
+    spacy.blank(nlp.lang).vocab.strings.to_disk(Path(path) / "vocab" / "strings.json")
+
+
 def customize_tokenizer(nlp: Language) -> None:
     """Compounds are written with slashes ("Lidocaine/Capsaicin", "5%/Amitriptyline"): split
     a slash between words, or after a word, so each ingredient is a token. Split a full stop
@@ -154,7 +164,7 @@ def cached_pipeline() -> Path:
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
     try:
-        build_pipeline().to_disk(tmp)
+        save_pipeline(build_pipeline(), tmp)
         os.replace(tmp, target)  # atomic; a parallel builder that lost the race just cleans up
     except OSError:
         if not (target / "meta.json").exists():

@@ -185,10 +185,10 @@ def _command(args) -> int:
             _fail(f"the tables disagree with the journal: {problem}", 1)
         return 0 if counts["ok"] and not result.problems else 1
     if args.command == "build":
-        from imr_extract.api import build_pipeline
+        from imr_extract.api import build_pipeline, save_pipeline
 
         nlp = build_pipeline()
-        nlp.to_disk(Path(args.out))
+        save_pipeline(nlp, Path(args.out))
         print(f"pipeline written to {args.out} ({', '.join(nlp.pipe_names)})")
         return 0
     if args.command == "show":
