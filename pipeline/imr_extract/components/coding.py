@@ -28,6 +28,7 @@ from imr_extract.normalize.coding import (
     MENTAL,
     MULTIPLE,
     REGION_MULTIPLE,
+    SIDES,
     SYSTEMIC,
     UNCLASSIFIED,
     Coder,
@@ -150,12 +151,18 @@ class ClinicalCoder(RuleComponent):
         coded: list[tuple[Any, dict[str, Any]]] = []
         sentences = Sentences.of_doc(doc) if doc.has_annotation("SENT_START") else None
         sentence_text = sentences.sentence_text if sentences else _spacy_sentence_text
-        for ent in doc.ents:
-            if ent.label_ != "DIAGNOSIS":
-                continue
+        diagnoses = [ent for ent in doc.ents if ent.label_ == "DIAGNOSIS"]
+        by_sentence: dict[int, list] = {}
+        if sentences:
+            for ent in diagnoses:
+                by_sentence.setdefault(sentences.index(ent.start), []).append(ent)
+        for ent in diagnoses:
             if sentences:
+                others = [e for e in by_sentence[sentences.index(ent.start)] if e is not ent]
                 values = coder.code(
-                    ent.text, context=_context(ent, sentences), previous=_previous(ent, sentences)
+                    ent.text,
+                    context=_context(ent, sentences, others),
+                    previous=_previous(ent, sentences),
                 )
             else:
                 values = coder.code(ent.text)
@@ -187,10 +194,22 @@ def _spacy_sentence_text(span) -> str:
     return span.sent.text
 
 
-def _context(ent, sentences: Sentences) -> str:
-    """The sentence of `ent`, the entity itself marked by \x00 on both sides."""
+def _context(ent, sentences: Sentences, others=()) -> str:
+    """The sentence of `ent`, the entity itself marked by \x00 on both sides, and the side
+    words of the `others` (the sentence's other diagnoses) blanked: a side written for
+    another item of a list is not carried over ("right shoulder rotator cuff tear,
+    acromioclavicular joint arthrosis"; annotations/README.md), while the side of what is not
+    a diagnosis is ("MRI of the right knee revealed meniscal tearing")."""
     sent_start, sent_end = sentences.of(ent)
     text = sentences.text[sent_start:sent_end]
+    if others:
+        chars = list(text)
+        for other in others:
+            for token in other:
+                if token.lower_ in SIDES:
+                    at = token.idx - sent_start
+                    chars[at : at + len(token)] = "x" * len(token)
+        text = "".join(chars)
     start, end = ent.start_char - sent_start, ent.end_char - sent_start
     return f"{text[:start]}\x00{text[start:end]}\x00{text[end:]}"
 

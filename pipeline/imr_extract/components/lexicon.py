@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import srsly
 from spacy.attrs import IS_SPACE, LOWER
@@ -259,13 +260,15 @@ class LexiconMatcher(RuleComponent):
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
-        for start, end, key in self.match(doc):
+        found = self.match(doc)
+        conditions = {start for start, _, key in found if key.startswith("DIAGNOSIS" + SEP)}
+        for start, end, key in found:
             label = key.split(SEP, 1)[0]
             if label == "DIAGNOSIS":  # "right shoulder contusion": side and site words belong to it
                 start, sites = self._sites_before(doc, start)
                 after_sites = 0
                 if self.entries[key].get("site_after", True):
-                    end, after_sites = self._site_after(doc, end)
+                    end, after_sites = self._site_after(doc, end, conditions)
                 if self.entries[key].get("requires_site") and not sites + after_sites:
                     continue  # "pain" alone is not a diagnosis; "lumbar pain" is
             spans.append(Span(doc, start, end, label=label, kb_id=key))
@@ -284,10 +287,13 @@ class LexiconMatcher(RuleComponent):
             i += 1
         return i, sites
 
-    def _site_after(self, doc: Doc, end: int) -> tuple[int, int]:
+    def _site_after(self, doc: Doc, end: int, conditions=()) -> tuple[int, int]:
         """A site written after the condition belongs to it too: "sprain of the right knee",
         "strain of muscle, fascia and tendon at neck level". (new end, number of site
-        words); (end, 0) if there is none. Any word outside the modifier list ends it."""
+        words); (end, 0) if there is none. Any word outside the modifier list ends it. When
+        that word starts another condition (a token in `conditions`), the sites after the
+        last "," / "and" / "or" are that condition's own: "contusion to the head, [neck
+        strain]", "sprain of the cervical spine and [lumbar sprain]"."""
         window_end = min(len(doc), end + AFTER_WINDOW)
         first = end  # the first word after the condition: most often not a link
         while first < window_end and doc[first].is_space:
@@ -295,14 +301,19 @@ class LexiconMatcher(RuleComponent):
         if first == window_end or self.modifiers.get(doc[first].lower_) != "link":
             return end, 0
         words = [t for t in doc[end:window_end] if not t.is_space]
-        last, sites = None, 0
+        ends: list[tuple[Any, int]] = []  # (last site word, sites so far) at each site end
+        cut = None  # the number of `ends` before the last separator
         for word in words[1:]:
             kind = self.modifiers.get(word.lower_)
             if kind not in AFTER_KINDS and word.text != ",":
+                if word.i in conditions and cut is not None:
+                    ends = ends[:cut]
                 break
+            if word.text == "," or word.lower_ in ("and", "or"):
+                cut = len(ends)
             if kind in SITE_END_KINDS:
-                last = word
-                sites += kind == "site"
-        if last is None or not sites:
+                sites = (ends[-1][1] if ends else 0) + (kind == "site")
+                ends.append((word, sites))
+        if not ends or not ends[-1][1]:
             return end, 0
-        return last.i + 1, sites
+        return ends[-1][0].i + 1, ends[-1][1]
