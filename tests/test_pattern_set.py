@@ -142,3 +142,28 @@ def test_same_matches_on_corpus_letters(reason_patterns, corpus):
         assert _joint(pattern_set, text) == _plain(reason_patterns, text)
         found += sum(map(len, _plain(reason_patterns, text)))
     assert found > 200
+
+
+def test_saved_prefixes_give_the_same_scan_and_are_used_on_load(nlp, tmp_path, monkeypatch):
+    """`imr_reasons` saves its target patterns' prefixes; loaded, it builds the same joint
+    scan from them without parsing a pattern again; an edited pattern is parsed."""
+    from imr_extract import pattern_set
+    from imr_extract.components.reasons import PREFIXES_FILE
+
+    pipe = nlp.get_pipe("imr_reasons")
+    pipe.to_disk(tmp_path)
+    assert (tmp_path / PREFIXES_FILE).exists()
+    parsed = []
+    real = pattern_set.word_prefixes
+    monkeypatch.setattr(pattern_set, "word_prefixes", lambda p: parsed.append(p) or real(p))
+    loaded = type(pipe)(nlp, "imr_reasons").from_disk(tmp_path)
+    assert parsed == []
+    fresh, again = pipe._lower_targets, loaded._lower_targets
+    assert again.to_try == fresh.to_try and again.alone == fresh.alone
+    assert again.scanner.pattern == fresh.scanner.pattern
+    known = again.prefixes_by_key()
+    first = next(iter(known))
+    edited = {k: v for k, v in known.items() if k != first}
+    monkeypatch.setattr(pattern_set, "word_prefixes", lambda p: parsed.append(p) or real(p))
+    pattern_set.PatternSet(again.patterns, known=edited)
+    assert [pattern_set.prefix_key(p) for p in parsed] == [first]

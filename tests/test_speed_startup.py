@@ -214,3 +214,16 @@ def test_the_saved_pipeline_keeps_no_strings_of_its_build_and_gives_the_same_row
     assert len(built.vocab.strings) > 20 * len(saved)
     paths = sorted(SAMPLES.glob("*.txt")) + sorted(SAMPLES.glob("*.pdf"))
     assert _rows(nlp, paths) == _rows(built, paths)
+
+
+def test_the_reason_modifier_patterns_are_valid_token_patterns(nlp):
+    """`imr_reasons` adds its ConText modifier patterns to a Matcher without validating them
+    on every load: they are validated here, as spaCy's Matcher(validate=True) would."""
+    from spacy.schemas import validate_token_pattern
+
+    pipe = nlp.get_pipe("imr_reasons")
+    assert pipe._modifiers
+    for rule in pipe._modifiers:
+        pattern = rule.pattern or [{"LOWER": rule.literal.lower()}]
+        assert validate_token_pattern(pattern) == [], rule.literal
+    assert validate_token_pattern([{"LOWERR": "no"}])  # the check does see a broken one

@@ -117,16 +117,33 @@ def _alternation(words) -> str:
     )
 
 
+def prefix_key(pattern: re.Pattern) -> str:
+    """A pattern's key in saved prefixes: its flags and text (a changed pattern is parsed)."""
+    return f"{pattern.flags}:{pattern.pattern}"
+
+
 class PatternSet:
     """`finditer(text, pos, endpos)` of each pattern, in one scan (see the module's docstring)."""
 
-    def __init__(self, patterns: list[re.Pattern], joint: bool = True) -> None:
-        """`joint=False` scans each pattern on its own (the plain path, for comparisons)."""
+    def __init__(
+        self, patterns: list[re.Pattern], joint: bool = True, known: dict | None = None
+    ) -> None:
+        """`joint=False` scans each pattern on its own (the plain path, for comparisons).
+        `known`: prefixes read before (`prefixes_by_key`, saved with a pipeline), by
+        `prefix_key`: parsing the patterns again is most of the time building takes."""
         self.patterns = list(patterns)
         by_prefix: dict[str, set[int]] = {}
         self.alone = []
+        self.prefixes: list[set[str] | None] = []
         for i, pattern in enumerate(self.patterns):
-            found = word_prefixes(pattern) if joint else None
+            if not joint:
+                found = None
+            elif known is not None and prefix_key(pattern) in known:
+                listed = known[prefix_key(pattern)]
+                found = None if listed is None else set(listed)
+            else:
+                found = word_prefixes(pattern)
+            self.prefixes.append(found)
             if found is None:
                 self.alone.append(i)
             for prefix in found or ():
@@ -142,6 +159,13 @@ class PatternSet:
                     set().union(*(by_prefix[p] for p in shorter if p in by_prefix))
                 )
             self.scanner = re.compile(r"\b(?=(" + _alternation(by_prefix) + "))")
+
+    def prefixes_by_key(self) -> dict[str, list[str] | None]:
+        """The prefixes of every pattern, to save and hand back as `known`."""
+        return {
+            prefix_key(p): None if found is None else sorted(found)
+            for p, found in zip(self.patterns, self.prefixes, strict=True)
+        }
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[list]:
         """For each pattern, in order, the list of its `finditer(text, pos, endpos)` matches."""

@@ -32,7 +32,9 @@ scan (`PatternSet`), and ConText's modifiers only in the sentences that hold a t
 """
 
 import re
+from pathlib import Path
 
+import srsly
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, SpanGroup
@@ -46,6 +48,7 @@ from imr_extract.pattern_set import PatternSet
 from imr_extract.rules import packaged_rules
 
 REASONS_KEY = "imr_reasons"
+PREFIXES_FILE = "target_prefixes.json"  # PatternSet's word prefixes of the target patterns
 TARGETS_KEY = "imr_reason_targets"
 REASON_CODES: list[str] = [row["code"] for row in packaged_rules("reason_codes.csv")]
 _WORD = re.compile(r"[a-z]{4,}")
@@ -127,6 +130,23 @@ class DecisionReasons(RuleComponent):
         super().__init__(nlp, name)
         self.span_key = span_key
         self.fast = fast
+        self._known_prefixes: dict | None = None  # of the target patterns, saved beside the rules
+
+    def to_disk(self, path, *, exclude=()) -> None:
+        """The rules, and beside them the word prefixes of the target patterns (PREFIXES_FILE):
+        loading then skips parsing the patterns again (`PatternSet`'s `known`)."""
+        super().to_disk(path, exclude=exclude)
+        if self.fast:
+            prefixes = self._lower_targets.prefixes_by_key()
+            srsly.write_json(Path(path) / PREFIXES_FILE, prefixes)
+
+    def from_disk(self, path, *, exclude=()) -> "DecisionReasons":
+        saved = Path(path) / PREFIXES_FILE
+        self._known_prefixes = srsly.read_json(saved) if self.fast and saved.exists() else None
+        try:
+            return super().from_disk(path, exclude=exclude)
+        finally:
+            self._known_prefixes = None
 
     def compile(self) -> None:
         _quiet_medspacy()
@@ -146,6 +166,7 @@ class DecisionReasons(RuleComponent):
         self._lower_targets = PatternSet(
             [re.compile(_lowered(_spaced(r["pattern"]))) for r in by_kind.get("target", [])],
             joint=self.fast,
+            known=self._known_prefixes,
         )
         self._unless = [
             re.compile(_spaced(r["unless"]), re.I) if r.get("unless") else None
@@ -178,8 +199,10 @@ class DecisionReasons(RuleComponent):
             for r in by_kind.get("modifier", [])
         ]
         self._modifiers = modifiers
-        # the same rules as token patterns, for matching sentence by sentence (`_sentence_context`)
-        self._modifier_matcher = Matcher(self.nlp.vocab)
+        # the same rules as token patterns, for matching sentence by sentence (`_sentence_context`);
+        # not validated on every load (a quarter of this component's loading): the packaged
+        # patterns are checked by tests/test_speed_startup.py, a broken one fails `add` anyway
+        self._modifier_matcher = Matcher(self.nlp.vocab, validate=False)
         self._modifier_rules = {}
         for number, rule in enumerate(modifiers):
             key = f"{self.name}_modifier_{number}"
