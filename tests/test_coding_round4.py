@@ -56,6 +56,10 @@ def test_a_site_list_after_a_condition_leaves_the_next_condition_its_site(nlp):
     assert rows["contusion to the head"]["body_part_code"] == "10"
     assert rows["neck strain"]["body_part_code"] == "20"
     assert "sprain of ligaments of the cervical spine" in rows and "lumbar sprain" in rows
+    listed = _by_text(
+        _diagnoses(nlp, "Diagnoses: sprain of ligaments of lumbar spine, low back pain.")
+    )
+    assert "sprain of ligaments of lumbar spine" in listed and "low back pain" in listed
     assert rows["sprain of ligaments of the cervical spine"]["icd10cm"] == "S13.4"
     assert rows["lumbar sprain"]["icd10cm"] == "S33.5"
 
@@ -89,6 +93,9 @@ def test_strain_and_sprain_is_one_condition_coded_as_the_sprain(nlp):
     [
         ("She has generalized anxiety disorder.", "generalized anxiety disorder", "F41.1"),
         ("History of postherpetic neuralgia.", "postherpetic neuralgia", "B02.29"),
+        ("History of post herpetic neuralgia.", "post herpetic neuralgia", "B02.29"),
+        ("She has general anxiety disorder.", "general anxiety disorder", "F41.1"),
+        ("He has chronic low-back pain.", "chronic low-back pain", "M54.50"),
         ("He has diabetic painful neuropathy.", "diabetic painful neuropathy", "E11.40"),
         ("Status post traumatic brain injury.", "traumatic brain injury", "S06.9"),
     ],

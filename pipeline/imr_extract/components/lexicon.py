@@ -303,14 +303,18 @@ class LexiconMatcher(RuleComponent):
         words = [t for t in doc[end:window_end] if not t.is_space]
         ends: list[tuple[Any, int]] = []  # (last site word, sites so far) at each site end
         cut = None  # the number of `ends` before the last separator
+        run: list[int] = []  # the words since the last separator
         for word in words[1:]:
             kind = self.modifiers.get(word.lower_)
             if kind not in AFTER_KINDS and word.text != ",":
-                if word.i in conditions and cut is not None:
+                # "..., [low back pain]": another condition starts after the last separator
+                if cut is not None and any(i in conditions for i in (*run, word.i)):
                     ends = ends[:cut]
                 break
             if word.text == "," or word.lower_ in ("and", "or"):
-                cut = len(ends)
+                cut, run = len(ends), []
+            else:
+                run.append(word.i)
             if kind in SITE_END_KINDS:
                 sites = (ends[-1][1] if ends else 0) + (kind == "site")
                 ends.append((word, sites))
