@@ -94,3 +94,27 @@ def test_bench_lines(capsys):
     assert list(stages)[:2] == ["ingest", "tokenizer"] and list(stages)[-2:] == ["export", "write"]
     assert "imr_context" in stages or len(stages) > 5  # each component by name
     assert lines["imr_extract_cli_one_letter"]["docs"] == 1
+
+
+def test_a_run_is_timed_when_it_ends_not_at_the_next_sample():
+    """`_wait_exit` returns as soon as the process ends (a run's time was rounded up to the
+    next memory sample), and waits the full interval while it runs."""
+    import subprocess
+    import sys
+    import time
+
+    from imr_extract.bench import _wait_exit
+
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        start = time.perf_counter()
+        _wait_exit(slow.pid, 0.3)
+        assert time.perf_counter() - start >= 0.29  # still running: the whole interval
+    finally:
+        slow.kill()
+        slow.wait()
+    quick = subprocess.Popen([sys.executable, "-c", "pass"])
+    start = time.perf_counter()
+    _wait_exit(quick.pid, 60)
+    assert time.perf_counter() - start < 30  # it ended: no minute-long wait
+    quick.wait()
