@@ -9,6 +9,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "pipeline" / "imr_extract" / "samples"
 CORPUS = ROOT.parent / "shared" / "corpus"
 FIXTURES = ROOT / "tests" / "fixtures"
+# the header block of a synthetic (made-up) letter, for tests that write their own letters
+LETTER_HEAD = """Case Number: CM16-9900077
+Date Assigned: 11/21/2016 Date of Injury: 02/09/2015
+Decision Date: 12/19/2016 UR Denial Date: 10/28/2016
+Priority: Standard Application
+Received:
+11/15/2016
+HOW THE IMR FINAL DETERMINATION WAS MADE
+MAXIMUS Federal Services sent the complete case file to an expert reviewer.
+"""
 sys.path.insert(0, str(ROOT / "tests"))
 
 

@@ -12,6 +12,8 @@ from imr_extract.icd10cm_map_gen import GENERATED, expand, generate, read_bases
 from imr_extract.normalize.coding import Coder, span_side, words
 from imr_extract.rules import packaged_rules
 
+from conftest import LETTER_HEAD
+
 
 @pytest.fixture(scope="module")
 def coder(nlp) -> Coder:
@@ -153,15 +155,9 @@ def test_a_rationale_is_about_the_part_it_names_most():
     assert _working_diagnosis([back, disc, knee]) == [back, disc]
 
 
-LETTER = """Case Number: CM16-9900077
-Date Assigned: 11/21/2016 Date of Injury: 02/09/2015
-Decision Date: 12/19/2016 UR Denial Date: 10/28/2016
-Priority: Standard Application
-Received:
-11/15/2016
-HOW THE IMR FINAL DETERMINATION WAS MADE
-MAXIMUS Federal Services sent the complete case file to an expert reviewer.
-CLINICAL CASE SUMMARY
+LETTER = (
+    LETTER_HEAD
+    + """CLINICAL CASE SUMMARY
 The expert reviewer developed the following clinical case summary based on a review of the
 case file, including all medical records:
 The injured worker is a 50-year-old female who reported an industrial injury on 2-9-15. She is
@@ -175,6 +171,7 @@ Decision rationale: Guidelines recommend NSAIDs for acute exacerbations of chron
 pain and for neck pain at the lowest dose. In this case the injured worker has right knee pain
 with swelling and the medication helps her walk, so it is medically necessary.
 """
+)
 
 
 def test_a_rationale_part_comes_from_its_sentences_about_the_patient(nlp):

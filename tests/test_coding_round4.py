@@ -11,15 +11,11 @@ from importlib import resources
 
 import pytest
 
-LETTER = """Case Number: CM16-9900078
-Date Assigned: 11/21/2016 Date of Injury: 02/09/2015
-Decision Date: 12/19/2016 UR Denial Date: 10/28/2016
-Priority: Standard Application
-Received:
-11/15/2016
-HOW THE IMR FINAL DETERMINATION WAS MADE
-MAXIMUS Federal Services sent the complete case file to an expert reviewer.
-CLINICAL CASE SUMMARY
+from conftest import LETTER_HEAD
+
+LETTER = (
+    LETTER_HEAD
+    + """CLINICAL CASE SUMMARY
 The expert reviewer developed the following clinical case summary based on a review of the
 case file, including all medical records:
 The injured worker is a 50-year-old female who reported an industrial injury on 2-9-15.
@@ -32,6 +28,7 @@ NSAIDs.
 Decision rationale: Guidelines recommend NSAIDs at the lowest dose. The request is not
 medically necessary.
 """
+)
 
 
 def _diagnoses(nlp, text: str) -> list[dict]:

@@ -206,8 +206,8 @@ def _context(ent, sentences: Sentences, others=()) -> str:
         chars = list(text)
         for other in others:
             for token in other:
-                if token.lower_ in SIDES:
-                    at = token.idx - sent_start
+                at = token.idx - sent_start
+                if token.lower_ in SIDES and at + len(token) <= len(chars):
                     chars[at : at + len(token)] = "x" * len(token)
         text = "".join(chars)
     start, end = ent.start_char - sent_start, ent.end_char - sent_start

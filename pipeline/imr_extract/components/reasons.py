@@ -201,7 +201,7 @@ class DecisionReasons(RuleComponent):
         self._modifiers = modifiers
         # the same rules as token patterns, for matching sentence by sentence (`_sentence_context`);
         # not validated on every load (a quarter of this component's loading): the packaged
-        # patterns are checked by tests/test_speed_startup.py, a broken one fails `add` anyway
+        # patterns are validated by tests/test_speed_startup.py
         self._modifier_matcher = Matcher(self.nlp.vocab, validate=False)
         self._modifier_rules = {}
         for number, rule in enumerate(modifiers):
