@@ -13,16 +13,12 @@ from imr_extract.evaluate_procedures import (
 )
 from imr_extract.ingest import read_document
 
+from conftest import LETTER_HEAD
+
 # a made-up letter: a surgeon's credentials, an acupuncture guideline title and two services
-LETTER = """Case Number: CM16-9900077
-Date Assigned: 11/21/2016 Date of Injury: 02/09/2015
-Decision Date: 12/19/2016 UR Denial Date: 10/28/2016
-Priority: Standard Application
-Received:
-11/15/2016
-HOW THE IMR FINAL DETERMINATION WAS MADE
-MAXIMUS Federal Services sent the complete case file to an expert reviewer.
-The Expert Reviewer has the following credentials:
+LETTER = (
+    LETTER_HEAD
+    + """The Expert Reviewer has the following credentials:
 State(s) of Licensure: California
 Certification(s)/Specialty: Orthopedic Surgery
 CLINICAL CASE SUMMARY
@@ -36,6 +32,7 @@ MAXIMUS guideline: Decision based on MTUS Acupuncture Treatment 2007.
 Decision rationale: The MTUS Acupuncture Guidelines allow a trial of three to six visits. The
 request for acupuncture is medically necessary.
 """
+)
 
 
 def _gold(tmp_path, text):

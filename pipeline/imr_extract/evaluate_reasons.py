@@ -32,6 +32,11 @@ def _empty() -> dict:
     }
 
 
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two (start, end) character spans share a character."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
 def score_letter(gold: dict, rows: dict, stats: dict) -> None:
     predicted = defaultdict(dict)
     for r in rows["reasons"]:
@@ -51,8 +56,7 @@ def score_letter(gold: dict, rows: dict, stats: dict) -> None:
             counts[1] += code in mine
             counts[2] += code in theirs
             if code in mine and code in theirs:
-                (ps, pe), (gs, ge) = mine[code], theirs[code]
-                stats["evidence"][0] += ps < ge and gs < pe
+                stats["evidence"][0] += _overlap(mine[code], theirs[code])
                 stats["evidence"][1] += 1
         if g.get("depends_on_decision_index") is not None:
             stats["depends"][0] += depends.get(index) == g["depends_on_decision_index"]
@@ -224,8 +228,8 @@ def agreement(first_path, second_path=None) -> dict[str, dict]:
             for r in b["reasons"]:
                 other = spans.get(r["code"])
                 if other is not None and "start_char" in r:
-                    overlap[0] += (
-                        r["start_char"] < other["end_char"] and other["start_char"] < r["end_char"]
+                    overlap[0] += _overlap(
+                        (r["start_char"], r["end_char"]), (other["start_char"], other["end_char"])
                     )
                     overlap[1] += 1
         out[split] = {

@@ -152,13 +152,13 @@ class ClinicalCoder(RuleComponent):
         sentences = Sentences.of_doc(doc) if doc.has_annotation("SENT_START") else None
         sentence_text = sentences.sentence_text if sentences else _spacy_sentence_text
         diagnoses = [ent for ent in doc.ents if ent.label_ == "DIAGNOSIS"]
+        where = [sentences.index(ent.start) for ent in diagnoses] if sentences else []
         by_sentence: dict[int, list] = {}
-        if sentences:
-            for ent in diagnoses:
-                by_sentence.setdefault(sentences.index(ent.start), []).append(ent)
-        for ent in diagnoses:
+        for ent, k in zip(diagnoses, where, strict=False):
+            by_sentence.setdefault(k, []).append(ent)
+        for i, ent in enumerate(diagnoses):
             if sentences:
-                others = [e for e in by_sentence[sentences.index(ent.start)] if e is not ent]
+                others = [e for e in by_sentence[where[i]] if e is not ent]
                 values = coder.code(
                     ent.text,
                     context=_context(ent, sentences, others),
