@@ -107,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
         default="annotations/reasons_second.jsonl",
         help="a second, independent annotation of reason codes: agreement, the rules against it",
     )
+    ev.add_argument(
+        "--items-second",
+        default="annotations/items_second.jsonl",
+        help="a second, independent reading of every decision's body part: agreement, the rules against it",
+    )
     ev.add_argument("--model", default=None)
     ev.add_argument(
         "--compare-lexicons",
@@ -236,6 +241,7 @@ def _command(args) -> int:
             args.diagnosis_codes_second,
             args.procedures,
             args.reasons_second,
+            args.items_second,
         )
     return 2
 

@@ -165,6 +165,7 @@ def main(
     second_codes_path: str | None = None,
     procedures_path: str | None = None,
     reasons_second_path: str | None = None,
+    items_second_path: str | None = None,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -201,11 +202,16 @@ def main(
     if any(path and Path(path).exists() for path in (codes_path, items_path)):
         from imr_extract.evaluate_codes import evaluate_codes, print_codes
 
-        print_codes(evaluate_codes(codes_path, items_path, corpus, model))
+        second = items_second_path if items_second_path and Path(items_second_path).exists() else None
+        print_codes(evaluate_codes(codes_path, items_path, corpus, model, second))
     if codes_path and second_codes_path and Path(second_codes_path).exists():
         from imr_extract.evaluate_codes import agreement, print_agreement
 
         print_agreement(agreement(codes_path, second_codes_path))
+    if items_path and items_second_path and Path(items_second_path).exists():
+        from imr_extract.evaluate_codes import item_agreement, print_item_agreement
+
+        print_item_agreement(item_agreement(items_path, items_second_path))
     if procedures_path and Path(procedures_path).exists():
         from imr_extract.evaluate_procedures import compare_filters, print_procedures
 

@@ -1,7 +1,9 @@
 """Score the coded clinical context (issue 14) against annotations/diagnosis_codes.jsonl
 (body part, laterality, spinal levels and ICD-10-CM of gold DIAGNOSIS spans) and
 annotations/items.jsonl (body part and laterality of each decision); report the agreement of
-a second coder (annotations/diagnosis_codes_second.jsonl) with the first.
+a second coder (annotations/diagnosis_codes_second.jsonl) with the first, and of a second,
+independent reading of every decision's body part (annotations/items_second.jsonl) with the
+first and with the pipeline.
 
 Predicted DIAGNOSIS entities are matched to gold spans by overlap (the most overlapping one).
 Diagnosis figures are over the matched gold spans (the share matched is printed); ICD-10-CM
@@ -154,11 +156,18 @@ def counts(stats: dict) -> dict[str, int]:
     }
 
 
-def evaluate_codes(codes_path, items_path, corpus, model=None) -> dict[str, dict]:
-    """{split: stats} for dev, test and all, from whichever of the two gold files exist."""
+SECOND = " second reading"  # the stats key suffix of the pipeline against items_second
+
+
+def evaluate_codes(
+    codes_path, items_path, corpus, model=None, items_second_path=None
+) -> dict[str, dict]:
+    """{split: stats} for dev, test and all, from whichever of the gold files exist; the
+    decisions against the second reading of the items under "dev second reading" etc."""
     init_worker(model, MAX_BYTES)
     golds: dict[str, dict] = {}
-    for kind, path in (("codes", codes_path), ("items", items_path)):
+    paths = (("codes", codes_path), ("items", items_path), ("second", items_second_path))
+    for kind, path in paths:
         if path and Path(path).exists():
             for row in read_jsonl(path):
                 golds.setdefault(row["doc_id"], {"source": row["source"], "split": row["split"]})
@@ -171,14 +180,25 @@ def evaluate_codes(codes_path, items_path, corpus, model=None) -> dict[str, dict
                 score_diagnoses(gold["codes"], rows, stats[split])
             if "items" in gold:
                 score_decisions(gold["items"], rows, stats[split])
+            if "second" in gold:
+                score_decisions(gold["second"], rows, stats[split + SECOND])
     return stats
 
 
 def print_codes(stats: dict[str, dict]) -> None:
     print("\n== coded clinical context (annotations/diagnosis_codes.jsonl, items.jsonl)")
     splits = [s for s in ("dev", "test", "all") if s in stats]
-    print(f"{'check':28}" + "".join(f"{s:>18}" for s in splits) + f"{'test target':>14}")
-    for name in summary(stats[splits[0]]) if splits else []:
+    _print_rows(stats, splits, list(summary(stats[splits[0]])) if splits else [])
+    second = [s + SECOND for s in splits if s + SECOND in stats]
+    if second:
+        print("\n== decisions against the second reading of their body part (items_second.jsonl)")
+        _print_rows(stats, second, [n for n in summary(stats[second[0]]) if "decision" in n])
+
+
+def _print_rows(stats: dict[str, dict], splits: list[str], names: list[str]) -> None:
+    heads = [s.replace(SECOND, "") for s in splits]
+    print(f"{'check':28}" + "".join(f"{s:>18}" for s in heads) + f"{'test target':>14}")
+    for name in names:
         cells = []
         for split in splits:
             value, n = summary(stats[split])[name], counts(stats[split])[name]
@@ -242,3 +262,48 @@ def print_agreement(result: dict) -> None:
     for name, value in result.items():
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
         print(f"{name:32}{shown:>10}")
+
+
+def item_agreement(first_path, second_path) -> dict[str, dict[str, float | int | None]]:
+    """{split: agreement} of two readings of every decision's body part, laterality and
+    body_part_source (items.jsonl and items_second.jsonl), with Cohen's kappa."""
+    first = {
+        (row["doc_id"], d["decision_index"]): (row["split"], d)
+        for row in read_jsonl(first_path)
+        for d in row["decisions"]
+    }
+    pairs: dict[str, list] = defaultdict(list)
+    for row in read_jsonl(second_path):
+        for d in row["decisions"]:
+            split, other = first.get((row["doc_id"], d["decision_index"]), (None, None))
+            if other is not None:
+                pairs[split].append((other, d))
+                pairs["all"].append((other, d))
+    result = {}
+    for split in [s for s in ("dev", "test", "all") if s in pairs]:
+        both = pairs[split]
+        body = [(norm_part(a.get("body_part_code")), norm_part(b.get("body_part_code"))) for a, b in both]
+        side = [(norm_side(a.get("laterality")), norm_side(b.get("laterality"))) for a, b in both]
+        source = [(a.get("body_part_source"), b.get("body_part_source")) for a, b in both]
+        n = len(both)
+        result[split] = {
+            "decisions": n,
+            "body part agreement": _ratio(sum(a == b for a, b in body), n),
+            "body part kappa": cohen_kappa(body),
+            "laterality agreement": _ratio(sum(a == b for a, b in side), n),
+            "laterality kappa": cohen_kappa(side),
+            "body_part_source agreement": _ratio(sum(a == b for a, b in source), n),
+        }
+    return result
+
+
+def print_item_agreement(result: dict[str, dict]) -> None:
+    print("\n== second reading of the decisions' body parts (annotations/items_second.jsonl) vs the first")
+    splits = list(result)
+    print(f"{'':32}" + "".join(f"{s:>10}" for s in splits))
+    for name in result[splits[0]] if splits else []:
+        cells = []
+        for split in splits:
+            value = result[split][name]
+            cells.append(f"{value:.3f}" if isinstance(value, float) else str(value))
+        print(f"{name:32}" + "".join(f"{c:>10}" for c in cells))

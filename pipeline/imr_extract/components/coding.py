@@ -401,7 +401,10 @@ def _group_part(
     if physical and rationale:
         physical = _working_diagnosis(physical)
     elif physical:
-        physical = _dominant_part(physical)
+        # a summary's part is that of the diagnoses it states ("Diagnoses: lumbar disc
+        # displacement"), not of every complaint before them (second reading, items_second)
+        stated = [(e, v) for e, v in physical if WORKING.search(sentence_text(e))]
+        physical = _dominant_part(stated or physical)
     if physical:
         parts = unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)

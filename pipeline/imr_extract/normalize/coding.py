@@ -431,13 +431,22 @@ class Coder:
                 parent = {"lumbosacral": "lumbar", "cervicothoracic": "cervical"}.get(site)
                 if parent and (cond, parent, "") in self.map:
                     return self.map[(cond, parent, "")]
+        fallback = ""
         for cond, outside in candidates:  # then a condition whose code needs no site
-            if outside and cond in self.sited:
-                continue
             for k in ((cond, "", side), (cond, "", "")):
-                if k in self.map:
+                if k not in self.map:
+                    continue
+                if not (outside and cond in self.sited):
                     return self.map[k]
-        return ""
+                if not fallback and not self.map[k].startswith(UNSITED):
+                    fallback = self.map[k]
+        # a site no row of the condition has, written beside it ("radiculopathy" in a
+        # sentence about the wrist): the code of its own words, as the guide codes a site-less
+        # mention; not when the span names the site ("thumb CMC arthritis" is not M19.90), and
+        # never T14 (a fracture of a bone the map lacks is of that bone, not "unspecified")
+        if fallback and self.body_part(words(text), [])["code"]:
+            return ""
+        return fallback
 
     def _needs_site(self, tokens: list[str]) -> bool:
         """A text whose condition is coded by its site ("fracture", "meniscal tearing"), or

@@ -1,0 +1,62 @@
+"""Issue 14, fifth round (0.8.0): a decision whose item and rationale name no part takes the
+part of the diagnoses the case summary states ("Diagnoses: ..."), not of every complaint;
+a condition written beside a site its map rows lack takes the code of its own words.
+Synthetic text only."""
+
+from __future__ import annotations
+
+from conftest import LETTER_HEAD
+
+LETTER = (
+    LETTER_HEAD
+    + """CLINICAL CASE SUMMARY
+The expert reviewer developed the following clinical case summary based on a review of the
+case file, including all medical records:
+The injured worker is a 50-year-old female who reported an industrial injury on 2-9-15.
+{summary}
+IMR ISSUES, DECISIONS AND RATIONALES
+The Final Determination was based on decisions for the disputed items/services set forth below:
+Eight physical therapy sessions: Upheld
+MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s):
+Physical Medicine.
+Decision rationale: Guidelines allow for fading of treatment frequency plus active
+self-directed home physical medicine. The request is not medically necessary.
+"""
+)
+
+
+def _frames(nlp, summary: str):
+    from imr_extract.api import to_frames
+
+    return to_frames([nlp(LETTER.format(summary=summary))])
+
+
+def test_a_summary_part_comes_from_the_stated_diagnoses_not_every_complaint(nlp):
+    summary = (
+        "She complains of neck pain, right shoulder pain and low back pain. "
+        "Diagnoses: lumbar disc displacement."
+    )
+    decision = _frames(nlp, summary)["decisions"].iloc[0]
+    assert decision["body_part_source"] == "summary"
+    assert decision["body_part_code"] == "43"  # a lumbar disc, not 90 for all the complaints
+
+
+def test_a_summary_without_stated_diagnoses_still_takes_all_its_parts(nlp):
+    summary = "She complains of neck pain, right shoulder pain and low back pain."
+    decision = _frames(nlp, summary)["decisions"].iloc[0]
+    assert decision["body_part_source"] == "summary"
+    assert decision["body_part_code"] == "90"
+
+
+def test_a_condition_beside_a_site_its_rows_lack_takes_its_own_code(nlp):
+
+    coder = nlp.get_pipe("imr_coding").coder  # the coder the pipeline uses
+    values = coder.code("radiculopathy", context="The right wrist exam showed radiculopathy.")
+    assert values["body_part_code"] == "34"
+    assert values["icd10cm"] == "M54.10"
+    # a fracture of a bone the map has no row for stays uncoded, never T14.8 "unspecified"
+    bone = coder.code("fracture", context="X-rays of the sternum showed a fracture.")
+    assert bone["body_part_code"] == "44" and bone["icd10cm"] is None
+    # a site the rows have keeps its own code
+    lumbar = coder.code("radiculopathy", context="MRI of the lumbar spine; radiculopathy.")
+    assert lumbar["icd10cm"] == "M54.16"
