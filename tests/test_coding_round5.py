@@ -60,3 +60,40 @@ def test_a_condition_beside_a_site_its_rows_lack_takes_its_own_code(nlp):
     # a site the rows have keeps its own code
     lumbar = coder.code("radiculopathy", context="MRI of the lumbar spine; radiculopathy.")
     assert lumbar["icd10cm"] == "M54.16"
+
+
+def _diagnoses(nlp, summary: str) -> dict[str, dict]:
+    entities = _frames(nlp, summary)["entities"]
+    rows = entities[entities["label"] == "DIAGNOSIS"].astype(object).to_dict("records")
+    return {r["text"].replace("\n", " "): r for r in rows}
+
+
+def test_named_kinds_of_a_condition_are_one_span_with_their_own_code(nlp):
+    summary = (
+        "Diagnoses: migraine headaches, post concussion syndrome, febrile seizures, basilar "
+        "skull fracture, CRPS II and lumbago with sciatica. She also has left median "
+        "neuropathy. MRI of the lumbar spine showed thecal sac narrowing at L4-5. She reports "
+        "right buttock pain."
+    )
+    found = _diagnoses(nlp, summary)
+    expected = {
+        "migraine headaches": "G43.909",
+        "post concussion syndrome": "F07.81",
+        "febrile seizures": "R56.00",
+        "basilar skull fracture": "S02.109",
+        "CRPS II": "G56.40",
+        "lumbago with sciatica": "M54.40",
+        "left median neuropathy": "G56.12",
+        "thecal sac narrowing": "M48.061",
+        "right buttock pain": "M79.18",
+    }
+    for text, code in expected.items():
+        assert text in found, (text, sorted(found))
+        assert found[text]["icd10cm"] == code, (text, found[text]["icd10cm"])
+
+
+def test_brain_heart_and_lung_conditions_take_their_wcio_part(nlp):
+    coder = nlp.get_pipe("imr_coding").coder
+    assert coder.code("post-traumatic amnesia")["body_part_code"] == "12"
+    assert coder.code("tachycardia")["body_part_code"] == "49"
+    assert coder.code("pneumothorax")["body_part_code"] == "60"
