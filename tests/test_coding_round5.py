@@ -97,3 +97,14 @@ def test_brain_heart_and_lung_conditions_take_their_wcio_part(nlp):
     assert coder.code("post-traumatic amnesia")["body_part_code"] == "12"
     assert coder.code("tachycardia")["body_part_code"] == "49"
     assert coder.code("pneumothorax")["body_part_code"] == "60"
+
+
+def test_a_gi_drug_is_91_from_what_its_rationale_weighs(nlp):
+    from imr_extract.api import to_frames
+
+    letter = LETTER.format(summary="Diagnoses: lumbar sprain.").replace(
+        "Eight physical therapy sessions: Upheld", "Omeprazole 20mg #60: Upheld"
+    )
+    decision = to_frames([nlp(letter)])["decisions"].iloc[0]
+    assert decision["body_part_code"] == "91"
+    assert decision["body_part_source"] == "rationale"  # as the annotation guide has it

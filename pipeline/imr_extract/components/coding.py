@@ -319,7 +319,10 @@ def code_decision(
         if facts[t[0]].section == SUMMARY_SECTION and facts[t[0]].decision_index is None
     ]
     values = dict(item)
-    source = ("rationale" if item.get("served") else "item") if item["body_part_code"] else None
+    # a GI drug's 91 is what its rationale weighs (the guide's `rationale`), not a part it names
+    drug_risk = item["body_part_code"] == SYSTEMIC
+    named = "rationale" if item.get("served") or drug_risk else "item"
+    source = named if item["body_part_code"] else None
     parts = item["parts"]
     if not source:
         for name, group in (("rationale", rationale), ("summary", summary)):
