@@ -108,3 +108,12 @@ def test_a_gi_drug_is_91_from_what_its_rationale_weighs(nlp):
     decision = to_frames([nlp(letter)])["decisions"].iloc[0]
     assert decision["body_part_code"] == "91"
     assert decision["body_part_source"] == "rationale"  # as the annotation guide has it
+
+
+def test_a_thickness_tear_at_the_shoulder_is_a_rotator_cuff_tear(nlp):
+    coder = nlp.get_pipe("imr_coding").coder
+    full = coder.code("full thickness tear", context="Shoulder MRI: full thickness tear.")
+    assert full["icd10cm"] == "M75.120"
+    partial = coder.code("right shoulder partial-thickness tear")
+    assert partial["icd10cm"] == "M75.111"
+    assert coder.code("full thickness tear")["icd10cm"] is None  # no site: no guess
