@@ -117,3 +117,60 @@ def test_a_thickness_tear_at_the_shoulder_is_a_rotator_cuff_tear(nlp):
     partial = coder.code("right shoulder partial-thickness tear")
     assert partial["icd10cm"] == "M75.111"
     assert coder.code("full thickness tear")["icd10cm"] is None  # no site: no guess
+
+
+def test_agreement_of_two_readings_of_the_decisions_by_split(tmp_path, capsys):
+    import json
+
+    from imr_extract.evaluate_codes import item_agreement, print_item_agreement
+
+    def write(path, rows):
+        lines = [json.dumps({"_source": "synthetic"})]
+        for doc_id, split, decisions in rows:
+            lines.append(
+                json.dumps(
+                    {
+                        "doc_id": doc_id,
+                        "source": f"{doc_id}.txt",
+                        "split": split,
+                        "decisions": [
+                            {
+                                "decision_index": i,
+                                "item": "x",
+                                "body_part_code": part,
+                                "laterality": side,
+                                "body_part_source": source,
+                            }
+                            for i, (part, side, source) in enumerate(decisions)
+                        ],
+                    }
+                )
+            )
+        path.write_text("\n".join(lines) + "\n")
+
+    first, second = tmp_path / "items.jsonl", tmp_path / "items_second.jsonl"
+    write(
+        first,
+        [
+            ("a", "dev", [("42", "", "item"), ("53", "right", "item")]),
+            ("b", "test", [("20", "", "summary"), ("91", "", "rationale")]),
+        ],
+    )
+    write(
+        second,
+        [
+            ("a", "dev", [("42", "", "item"), ("53", "", "item")]),
+            ("b", "test", [("90", "", "summary"), ("91", "", "rationale")]),
+        ],
+    )
+    result = item_agreement(first, second)
+    assert result["dev"]["decisions"] == 2 and result["all"]["decisions"] == 4
+    assert result["dev"]["body part agreement"] == 1.0
+    assert result["dev"]["laterality agreement"] == 0.5
+    assert result["test"]["body part agreement"] == 0.5
+    assert result["all"]["body part agreement"] == 0.75
+    assert result["all"]["body_part_source agreement"] == 1.0
+    print_item_agreement(result)
+    printed = capsys.readouterr().out
+    assert "items_second.jsonl" in printed
+    assert "body part agreement                  1.000     0.500     0.750" in printed

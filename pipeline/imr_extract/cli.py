@@ -110,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--items-second",
         default="annotations/items_second.jsonl",
-        help="a second, independent reading of every decision's body part: agreement, the rules against it",
+        help="a second, independent reading of each decision's body part: agreement, rules vs it",
     )
     ev.add_argument("--model", default=None)
     ev.add_argument(

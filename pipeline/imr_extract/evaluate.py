@@ -202,7 +202,9 @@ def main(
     if any(path and Path(path).exists() for path in (codes_path, items_path)):
         from imr_extract.evaluate_codes import evaluate_codes, print_codes
 
-        second = items_second_path if items_second_path and Path(items_second_path).exists() else None
+        second = (
+            items_second_path if items_second_path and Path(items_second_path).exists() else None
+        )
         print_codes(evaluate_codes(codes_path, items_path, corpus, model, second))
     if codes_path and second_codes_path and Path(second_codes_path).exists():
         from imr_extract.evaluate_codes import agreement, print_agreement

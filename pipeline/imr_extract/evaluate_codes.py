@@ -282,7 +282,10 @@ def item_agreement(first_path, second_path) -> dict[str, dict[str, float | int |
     result = {}
     for split in [s for s in ("dev", "test", "all") if s in pairs]:
         both = pairs[split]
-        body = [(norm_part(a.get("body_part_code")), norm_part(b.get("body_part_code"))) for a, b in both]
+        body = [
+            (norm_part(a.get("body_part_code")), norm_part(b.get("body_part_code")))
+            for a, b in both
+        ]
         side = [(norm_side(a.get("laterality")), norm_side(b.get("laterality"))) for a, b in both]
         source = [(a.get("body_part_source"), b.get("body_part_source")) for a, b in both]
         n = len(both)
@@ -298,7 +301,7 @@ def item_agreement(first_path, second_path) -> dict[str, dict[str, float | int |
 
 
 def print_item_agreement(result: dict[str, dict]) -> None:
-    print("\n== second reading of the decisions' body parts (annotations/items_second.jsonl) vs the first")
+    print("\n== second reading of the decisions' body parts (items_second.jsonl) vs the first")
     splits = list(result)
     print(f"{'':32}" + "".join(f"{s:>10}" for s in splits))
     for name in result[splits[0]] if splits else []:
