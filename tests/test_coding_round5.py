@@ -5,6 +5,8 @@ Synthetic text only."""
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import LETTER_HEAD
 
 LETTER = (
@@ -174,3 +176,28 @@ def test_agreement_of_two_readings_of_the_decisions_by_split(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "items_second.jsonl" in printed
     assert "body part agreement                  1.000     0.500     0.750" in printed
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("gout", "M10.9"),
+        ("hyperlipidemia", "E78.5"),
+        ("obstructive sleep apnea", "G47.33"),
+        ("tarsal tunnel syndrome", "G57.50"),
+        ("Morton's neuroma", "G57.60"),
+        ("whiplash injury", "S13.4"),
+        ("rheumatoid arthritis", "M06.9"),
+        ("type 2 diabetes mellitus", "E11.9"),
+        ("trochanteric bursitis", "M70.60"),
+        ("achilles tendinitis", "M76.60"),
+        ("cervicogenic headache", "G44.86"),
+        ("COPD", "J44.9"),
+        ("coccydynia", "M53.3"),
+        ("rupture of the ACL", "S83.519"),
+    ],
+)
+def test_conditions_the_map_codes_are_found_as_one_span(nlp, text, code):
+    found = _diagnoses(nlp, f"Diagnoses: {text}.")
+    assert text in found, sorted(found)
+    assert found[text]["icd10cm"] == code
