@@ -201,3 +201,25 @@ def test_conditions_the_map_codes_are_found_as_one_span(nlp, text, code):
     found = _diagnoses(nlp, f"Diagnoses: {text}.")
     assert text in found, sorted(found)
     assert found[text]["icd10cm"] == code
+
+
+def _naproxen(nlp, rationale: str):
+    from imr_extract.api import to_frames
+
+    letter = (
+        LETTER.format(summary="Diagnoses: lumbar sprain.")
+        .replace("Eight physical therapy sessions: Upheld", "Naproxen 550mg #60: Upheld")
+        .replace(
+            "Guidelines allow for fading of treatment frequency plus active\nself-directed home "
+            "physical medicine.",
+            rationale,
+        )
+    )
+    return to_frames([nlp(letter)])["decisions"].iloc[0]
+
+
+def test_the_primary_is_the_patients_condition_not_a_guidelines_words(nlp):
+    guideline = _naproxen(nlp, "MTUS recommends NSAIDs for osteoarthritis.")
+    assert guideline["primary_icd10cm"] == "S33.5"  # the summary's, not M19.90 of the quote
+    patient = _naproxen(nlp, "The injured worker has lumbar radiculopathy.")
+    assert patient["primary_icd10cm"] == "M54.16"

@@ -112,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
         default="annotations/items_second.jsonl",
         help="a second, independent reading of each decision's body part: agreement, rules vs it",
     )
+    ev.add_argument(
+        "--decision-links",
+        default="annotations/decision_links.jsonl",
+        help="the diagnoses linked to each decision and its primary diagnosis, read by hand",
+    )
     ev.add_argument("--model", default=None)
     ev.add_argument(
         "--compare-lexicons",
@@ -242,6 +247,7 @@ def _command(args) -> int:
             args.procedures,
             args.reasons_second,
             args.items_second,
+            args.decision_links,
         )
     return 2
 

@@ -166,6 +166,7 @@ def main(
     procedures_path: str | None = None,
     reasons_second_path: str | None = None,
     items_second_path: str | None = None,
+    links_path: str | None = None,
 ) -> int:
     if not Path(corpus).is_dir():
         print(f"corpus not found at {corpus}")
@@ -214,6 +215,10 @@ def main(
         from imr_extract.evaluate_codes import item_agreement, print_item_agreement
 
         print_item_agreement(item_agreement(items_path, items_second_path))
+    if links_path and Path(links_path).exists() and codes_path and entities_path:
+        from imr_extract.evaluate_links import evaluate_links, print_links
+
+        print_links(evaluate_links(links_path, codes_path, entities_path, corpus, model))
     if procedures_path and Path(procedures_path).exists():
         from imr_extract.evaluate_procedures import compare_filters, print_procedures
 

@@ -357,8 +357,10 @@ def code_decision(
     chosen = block + [t for t in linked if t not in block]
     diagnoses = unique(_normalized(ent) for _, ent, _ in chosen)
     codes = unique(v["icd10cm"] for _, _, v in chosen)
-    primary = next((v["icd10cm"] for _, _, v in rationale if v["icd10cm"] and same_part(v)), None)
-    primary = primary or next((v["icd10cm"] for _, _, v in rationale if v["icd10cm"]), None)
+    # the primary: a condition the rationale says the patient has, not a guideline's words
+    # ("NSAIDs are recommended for osteoarthritis"); else the summary's first of the part
+    primary = next((v["icd10cm"] for _, _, v in about if v["icd10cm"] and same_part(v)), None)
+    primary = primary or next((v["icd10cm"] for _, _, v in about if v["icd10cm"]), None)
     primary = primary or next((v["icd10cm"] for _, _, v in linked if v["icd10cm"]), None)
     x = decision._
     x.imr_body_part_code = values["body_part_code"]
