@@ -22,6 +22,24 @@ MAXIMUS Federal Services sent the complete case file to an expert reviewer.
 sys.path.insert(0, str(ROOT / "tests"))
 
 
+def one_decision_letter(summary: str, item: str, section: str, rationale: str) -> str:
+    """A synthetic letter: LETTER_HEAD, a case summary that ends with `summary`, and one
+    decision (`item` line, a MAXIMUS guideline of `section`, `rationale`)."""
+    return (
+        LETTER_HEAD
+        + "CLINICAL CASE SUMMARY\n"
+        + "The expert reviewer developed the following clinical case summary based on a review "
+        + "of the\ncase file, including all medical records:\n"
+        + "The injured worker is a 50-year-old female who reported an industrial injury on "
+        + f"2-9-15.\n{summary}\n"
+        + "IMR ISSUES, DECISIONS AND RATIONALES\n"
+        + "The Final Determination was based on decisions for the disputed items/services set "
+        + f"forth below:\n{item}\n"
+        + "MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment 2016, "
+        + f"Section(s):\n{section}.\nDecision rationale: {rationale}\n"
+    )
+
+
 @pytest.fixture(scope="session")
 def nlp():
     import imr_extract

@@ -11,23 +11,13 @@ from importlib import resources
 
 import pytest
 
-from conftest import LETTER_HEAD
+from conftest import one_decision_letter
 
-LETTER = (
-    LETTER_HEAD
-    + """CLINICAL CASE SUMMARY
-The expert reviewer developed the following clinical case summary based on a review of the
-case file, including all medical records:
-The injured worker is a 50-year-old female who reported an industrial injury on 2-9-15.
-{summary}
-IMR ISSUES, DECISIONS AND RATIONALES
-The Final Determination was based on decisions for the disputed items/services set forth below:
-Naproxen 550mg #60: Upheld
-MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s):
-NSAIDs.
-Decision rationale: Guidelines recommend NSAIDs at the lowest dose. The request is not
-medically necessary.
-"""
+LETTER = one_decision_letter(
+    "{summary}",
+    "Naproxen 550mg #60: Upheld",
+    "NSAIDs",
+    "Guidelines recommend NSAIDs at the lowest dose. The request is not\nmedically necessary.",
 )
 
 

@@ -7,23 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LETTER_HEAD
+from conftest import one_decision_letter
 
-LETTER = (
-    LETTER_HEAD
-    + """CLINICAL CASE SUMMARY
-The expert reviewer developed the following clinical case summary based on a review of the
-case file, including all medical records:
-The injured worker is a 50-year-old female who reported an industrial injury on 2-9-15.
-{summary}
-IMR ISSUES, DECISIONS AND RATIONALES
-The Final Determination was based on decisions for the disputed items/services set forth below:
-Eight physical therapy sessions: Upheld
-MAXIMUS guideline: Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s):
-Physical Medicine.
-Decision rationale: Guidelines allow for fading of treatment frequency plus active
-self-directed home physical medicine. The request is not medically necessary.
-"""
+LETTER = one_decision_letter(
+    "{summary}",
+    "Eight physical therapy sessions: Upheld",
+    "Physical Medicine",
+    "Guidelines allow for fading of treatment frequency plus active\nself-directed home "
+    "physical medicine. The request is not medically necessary.",
 )
 
 
