@@ -16,10 +16,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from imr_extract.batch import init_worker, letter_rows
+from imr_extract.components.coding import BLOCK_PARTS  # the parts whose diagnoses it links
 from imr_extract.evaluate_codes import MAX_BYTES, match, norm_code
 from imr_extract.rules import read_jsonl
-
-BLOCK_PARTS = {"item", "rationale", None}  # as components/coding.py links a block's diagnoses
 
 
 def _present(row: dict) -> bool:
