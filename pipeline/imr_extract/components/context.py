@@ -59,25 +59,42 @@ def _import_medspacy() -> None:
             del sys.modules["quickumls"]
 
 
+# the categories whose multi-word triggers also match across a PDF line break ("no evidence\n
+# of"); the others stay phrases: as token patterns they cost more than they find (README)
+LINE_BREAK_CATEGORIES = ["NEGATED_EXISTENCE", "HYPOTHETICAL"]
+
+
 @Language.factory(
     "imr_context",
-    default_config={"fast": True},
+    default_config={"fast": True, "line_break_categories": LINE_BREAK_CATEGORIES},
     assigns=["doc.ents"],
     requires=["doc.ents", "token.is_sent_start"],
 )
-def make_context(nlp: Language, name: str, fast: bool):
-    return EntityContext(nlp, name, fast)
+def make_context(nlp: Language, name: str, fast: bool, line_break_categories: list[str]):
+    return EntityContext(nlp, name, fast, line_break_categories)
 
 
 class EntityContext(RuleComponent):
     """`fast`: pair each modifier only with the entities in its scope (fast_context.py); False
-    runs medspaCy's own ConText call, which tries every pair (the same edges, slower)."""
+    runs medspaCy's own ConText call, which tries every pair (the same edges, slower).
+    `line_break_categories`: the rule categories whose multi-word literals also match with a
+    line break between two words."""
 
     rules_file = "context_rules.jsonl"
 
-    def __init__(self, nlp: Language, name: str, fast: bool = True) -> None:
-        super().__init__(nlp, name)
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        fast: bool = True,
+        line_break_categories: list[str] | None = None,
+    ) -> None:
         self.fast = fast
+        categories = (
+            LINE_BREAK_CATEGORIES if line_break_categories is None else line_break_categories
+        )
+        self.line_break_categories = set(categories)
+        super().__init__(nlp, name)
 
     def compile(self) -> None:
         _quiet_medspacy()
@@ -94,6 +111,9 @@ class EntityContext(RuleComponent):
         rules = []
         for rule in self.rules:
             kwargs = {k: v for k, v in rule.items() if k in ("pattern", "max_scope")}
+            wrapped = rule["category"] in self.line_break_categories
+            if wrapped and "pattern" not in kwargs and " " in rule["literal"]:
+                kwargs["pattern"] = self._across_line_breaks(rule["literal"])
             if rule.get("allowed_types"):
                 kwargs["allowed_types"] = set(rule["allowed_types"])
             rules.append(
@@ -102,6 +122,17 @@ class EntityContext(RuleComponent):
                 )
             )
         self._context.add(rules)
+
+    def _across_line_breaks(self, literal: str) -> list[dict]:
+        """The literal's words as a token pattern that lets a line break or other whitespace
+        token stand between two words ("no evidence\nof" in PDF text), where a phrase of
+        the literal's tokens would not match."""
+        pattern: list[dict] = []
+        for token in self.nlp.make_doc(literal.lower()):
+            pattern.append({"LOWER": token.text})
+            if token.whitespace_:
+                pattern.append({"IS_SPACE": True, "OP": "?"})  # one line break at most
+        return pattern
 
     def __call__(self, doc: Doc) -> Doc:
         ents = doc.ents  # read once: every read of doc.ents builds its Spans again
