@@ -214,3 +214,16 @@ def test_the_primary_is_the_patients_condition_not_a_guidelines_words(nlp):
     assert guideline["primary_icd10cm"] == "S33.5"  # the summary's, not M19.90 of the quote
     patient = _naproxen(nlp, "The injured worker has lumbar radiculopathy.")
     assert patient["primary_icd10cm"] == "M54.16"
+
+
+def test_a_psychiatric_item_links_the_summarys_psychiatric_diagnoses(nlp):
+    from imr_extract.api import to_frames
+
+    letter = LETTER.format(summary="Diagnoses: major depressive disorder and lumbar sprain.")
+    letter = letter.replace(
+        "Eight physical therapy sessions: Upheld", "Psychological testing: Upheld"
+    )
+    decision = to_frames([nlp(letter)])["decisions"].iloc[0]
+    assert decision["body_part_code"] == "66"
+    assert list(decision["diagnoses"]) == ["major depressive disorder"]  # not the lumbar sprain
+    assert decision["primary_icd10cm"].startswith("F32")

@@ -335,6 +335,8 @@ def code_decision(
         values.update(body_part_code=UNCLASSIFIED, body_part=coder.names.get(UNCLASSIFIED))
         parts = []
     keys = {LINK_KEY.get(p, p) for p in _physical(parts)}
+    if not keys and values["body_part_code"] in (MENTAL, SYSTEMIC):
+        keys = {values["body_part_code"]}  # psychological testing: the psychiatric diagnoses
     # a region's "multiple" code (30: "NCV of the upper extremities") links all of its parts
     regions = {coder.regions.get(p) for p in keys if p in REGION_MULTIPLE.values()}
 
