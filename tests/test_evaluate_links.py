@@ -17,7 +17,7 @@ def _entity(entity_id, start, end, code, decision_index=None, part=None, indexes
         "icd10cm": code,
         "decision_index": decision_index,
         "decision_part": part,
-        "decision_indexes": list(indexes),
+        "decision_indexes": ";".join(str(k) for k in indexes) or None,  # as in a table row
         "negated": flags.get("negated", False),
         "hypothetical": False,
         "family": False,

@@ -117,25 +117,26 @@ def score_decisions(gold: dict, rows: dict, stats: dict) -> None:
             stats["dec_src_ok"] += g["body_part_source"] == p.get("body_part_source")
 
 
-def _ratio(a: int, b: int) -> float | None:
+def ratio(a: int, b: int) -> float | None:
+    """a / b, or None when b is 0 (nothing to score)."""
     return a / b if b else None
 
 
 def summary(stats: dict) -> dict[str, float | None]:
     s = stats
     return {
-        "decision body part": _ratio(s["dec_ok"], s["dec_n"]),
-        "decision laterality": _ratio(s["dec_lat_ok"], s["dec_n"]),
-        "decision body_part_source": _ratio(s["dec_src_ok"], s["dec_src_n"]),
-        "diagnosis spans matched": _ratio(s["matched"], s["diagnoses"]),
-        "diagnosis body part": _ratio(s["bp_ok"], s["bp_n"]),
-        "laterality": _ratio(s["lat_ok"], s["lat_n"]),
-        "spinal levels": _ratio(s["lev_ok"], s["lev_n"]),
-        "ICD-10-CM category": _ratio(s["icd_cat_ok"], s["icd_n"]),
-        "ICD-10-CM full code": _ratio(s["icd_full_ok"], s["icd_n"]),
-        "uncoded (share)": _ratio(s["icd_uncoded"], s["icd_n"]),
-        "code precision": _ratio(s["given_full_ok"], s["given"]),
-        "code precision (category)": _ratio(s["given_cat_ok"], s["given"]),
+        "decision body part": ratio(s["dec_ok"], s["dec_n"]),
+        "decision laterality": ratio(s["dec_lat_ok"], s["dec_n"]),
+        "decision body_part_source": ratio(s["dec_src_ok"], s["dec_src_n"]),
+        "diagnosis spans matched": ratio(s["matched"], s["diagnoses"]),
+        "diagnosis body part": ratio(s["bp_ok"], s["bp_n"]),
+        "laterality": ratio(s["lat_ok"], s["lat_n"]),
+        "spinal levels": ratio(s["lev_ok"], s["lev_n"]),
+        "ICD-10-CM category": ratio(s["icd_cat_ok"], s["icd_n"]),
+        "ICD-10-CM full code": ratio(s["icd_full_ok"], s["icd_n"]),
+        "uncoded (share)": ratio(s["icd_uncoded"], s["icd_n"]),
+        "code precision": ratio(s["given_full_ok"], s["given"]),
+        "code precision (category)": ratio(s["given_cat_ok"], s["given"]),
     }
 
 
@@ -246,14 +247,14 @@ def agreement(first_path, second_path) -> dict[str, float | int | None]:
     n = len(pairs)
     return {
         "shared spans": n,
-        "body part agreement": _ratio(sum(a == b for a, b in body), n),
+        "body part agreement": ratio(sum(a == b for a, b in body), n),
         "body part kappa": cohen_kappa(body),
-        "laterality agreement": _ratio(sum(a == b for a, b in side), n),
+        "laterality agreement": ratio(sum(a == b for a, b in side), n),
         "laterality kappa": cohen_kappa(side),
-        "ICD-10-CM category agreement": _ratio(
+        "ICD-10-CM category agreement": ratio(
             sum((a or "")[:3] == (b or "")[:3] for a, b in codes), n
         ),
-        "ICD-10-CM full code agreement": _ratio(sum(a == b for a, b in codes), n),
+        "ICD-10-CM full code agreement": ratio(sum(a == b for a, b in codes), n),
     }
 
 
@@ -264,21 +265,29 @@ def print_agreement(result: dict) -> None:
         print(f"{name:32}{shown:>10}")
 
 
+def paired_decisions(first_rows, second_path) -> dict[str, list[tuple[dict, dict]]]:
+    """{split: [(first decision, second decision)]}: the decisions of a second, independent
+    reading (`second_path`) with those of the first (its rows), matched by doc_id and
+    decision_index; the split is the first reading's."""
+    first = {
+        (row["doc_id"], d["decision_index"]): (row["split"], d)
+        for row in first_rows
+        for d in row["decisions"]
+    }
+    pairs: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
+    for row in read_jsonl(second_path):
+        for d in row["decisions"]:
+            found = first.get((row["doc_id"], d["decision_index"]))
+            if found is not None:
+                pairs[found[0]].append((found[1], d))
+    return pairs
+
+
 def item_agreement(first_path, second_path) -> dict[str, dict[str, float | int | None]]:
     """{split: agreement} of two readings of every decision's body part, laterality and
     body_part_source (items.jsonl and items_second.jsonl), with Cohen's kappa."""
-    first = {
-        (row["doc_id"], d["decision_index"]): (row["split"], d)
-        for row in read_jsonl(first_path)
-        for d in row["decisions"]
-    }
-    pairs: dict[str, list] = defaultdict(list)
-    for row in read_jsonl(second_path):
-        for d in row["decisions"]:
-            split, other = first.get((row["doc_id"], d["decision_index"]), (None, None))
-            if other is not None:
-                pairs[split].append((other, d))
-                pairs["all"].append((other, d))
+    pairs = paired_decisions(read_jsonl(first_path), second_path)
+    pairs["all"] = [pair for split in ("dev", "test") for pair in pairs.get(split, [])]
     result = {}
     for split in [s for s in ("dev", "test", "all") if s in pairs]:
         both = pairs[split]
@@ -291,11 +300,11 @@ def item_agreement(first_path, second_path) -> dict[str, dict[str, float | int |
         n = len(both)
         result[split] = {
             "decisions": n,
-            "body part agreement": _ratio(sum(a == b for a, b in body), n),
+            "body part agreement": ratio(sum(a == b for a, b in body), n),
             "body part kappa": cohen_kappa(body),
-            "laterality agreement": _ratio(sum(a == b for a, b in side), n),
+            "laterality agreement": ratio(sum(a == b for a, b in side), n),
             "laterality kappa": cohen_kappa(side),
-            "body_part_source agreement": _ratio(sum(a == b for a, b in source), n),
+            "body_part_source agreement": ratio(sum(a == b for a, b in source), n),
         }
     return result
 

@@ -17,16 +17,12 @@ from pathlib import Path
 
 from imr_extract.batch import init_worker, letter_rows
 from imr_extract.components.coding import BLOCK_PARTS  # the parts whose diagnoses it links
-from imr_extract.evaluate_codes import MAX_BYTES, match, norm_code
+from imr_extract.evaluate_codes import MAX_BYTES, match, norm_code, ratio
 from imr_extract.rules import read_jsonl
 
 
 def _present(row: dict) -> bool:
     return not (row.get("negated") or row.get("hypothetical") or row.get("family"))
-
-
-def _index(value) -> int | None:
-    return None if value is None or value != value else int(value)  # NaN: no decision
 
 
 def predicted_links(entities: list[dict]) -> dict[int, set[int]]:
@@ -35,14 +31,12 @@ def predicted_links(entities: list[dict]) -> dict[int, set[int]]:
     for e in entities:
         if e["label"] != "DIAGNOSIS" or not _present(e):
             continue
-        index = _index(e.get("decision_index"))
+        index = e.get("decision_index")
         if index is not None and e.get("decision_part") in BLOCK_PARTS:
             links[index].add(e["entity_id"])
-        indexes = e.get("decision_indexes") or []
-        if isinstance(indexes, str):  # a table row: `;`-joined
-            indexes = indexes.split(";")
-        for k in indexes:
-            links[int(k)].add(e["entity_id"])
+        for k in (e.get("decision_indexes") or "").split(";"):  # a table row: `;`-joined
+            if k:
+                links[int(k)].add(e["entity_id"])
     return links
 
 
@@ -96,36 +90,32 @@ def _score_primary(primary: dict | None, matched: dict, decision: dict, stats: d
         stats["primary_link_ok"] += got == own
 
 
-def _ratio(a: int, b: int) -> float | None:
-    return a / b if b else None
-
-
 def summary(s: dict) -> dict[str, tuple[float | None, int]]:
     """{check: (value, n)} of one split's counts."""
     gold = s["block_gold"] + s["summary_gold"]
     found = s["block_found"] + s["summary_found"]
-    precision, recall = _ratio(s["predicted_right"], s["predicted"]), _ratio(found, gold)
+    precision, recall = ratio(s["predicted_right"], s["predicted"]), ratio(found, gold)
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
     return {
         "linked diagnoses precision": (precision, s["predicted"]),
         "linked diagnoses recall": (recall, gold),
         "linked diagnoses F1": (f1, gold),
         "recall, diagnoses of its block": (
-            _ratio(s["block_found"], s["block_gold"]),
+            ratio(s["block_found"], s["block_gold"]),
             s["block_gold"],
         ),
         "recall, summary diagnoses": (
-            _ratio(s["summary_found"], s["summary_gold"]),
+            ratio(s["summary_found"], s["summary_gold"]),
             s["summary_gold"],
         ),
-        "primary_icd10cm full code": (_ratio(s["primary_full_ok"], s["primary_n"]), s["primary_n"]),
-        "primary_icd10cm category": (_ratio(s["primary_cat_ok"], s["primary_n"]), s["primary_n"]),
+        "primary_icd10cm full code": (ratio(s["primary_full_ok"], s["primary_n"]), s["primary_n"]),
+        "primary_icd10cm category": (ratio(s["primary_cat_ok"], s["primary_n"]), s["primary_n"]),
         "primary = its diagnosis's code": (
-            _ratio(s["primary_link_ok"], s["primary_link_n"]),
+            ratio(s["primary_link_ok"], s["primary_link_n"]),
             s["primary_link_n"],
         ),
         "no primary when the gold has none": (
-            _ratio(s["primary_none_ok"], s["primary_none"]),
+            ratio(s["primary_none_ok"], s["primary_none"]),
             s["primary_none"],
         ),
     }

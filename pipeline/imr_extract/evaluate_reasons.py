@@ -14,6 +14,7 @@ from pathlib import Path
 
 from imr_extract.batch import init_worker, letter_rows
 from imr_extract.components.reasons import REASON_CODES
+from imr_extract.evaluate_codes import cohen_kappa, paired_decisions
 from imr_extract.ingest import DEFAULT_MAX_BYTES
 from imr_extract.rules import read_jsonl
 
@@ -188,20 +189,16 @@ def _second_readings(first_path, second_path=None) -> dict[str, list[tuple[dict,
     """{split: [(first decision, second decision)]}: the `second_coder` codes written inside the
     first file (codes only), and the decisions of a second file coded independently (codes and
     evidence), matched by doc_id and decision_index."""
-    first = {}
+    rows = list(read_jsonl(first_path))
     pairs: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
-    for row in read_jsonl(first_path):
+    for row in rows:
         for d in row["decisions"]:
-            first[(row["doc_id"], d["decision_index"])] = (row["split"], d)
             if d.get("second_coder") is not None:
                 second = {"reasons": [{"code": c} for c in d["second_coder"]]}
                 pairs[row["split"]].append((d, second))
     if second_path and Path(second_path).exists():
-        for row in read_jsonl(second_path):
-            for d in row["decisions"]:
-                found = first.get((row["doc_id"], d["decision_index"]))
-                if found is not None:
-                    pairs[found[0]].append((found[1], d))
+        for split, found in paired_decisions(rows, second_path).items():
+            pairs[split].extend(found)
     return pairs
 
 
@@ -211,8 +208,6 @@ def agreement(first_path, second_path=None) -> dict[str, dict]:
     Cohen's, on whether a decision has the code (None where neither annotation uses it);
     evidence is the share of shared codes whose two spans overlap, over the pairs where both
     give offsets."""
-    from imr_extract.evaluate_codes import cohen_kappa
-
     out = {}
     for split, pairs in _second_readings(first_path, second_path).items():
         sets = [
