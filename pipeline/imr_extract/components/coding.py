@@ -318,6 +318,17 @@ def code_decision(
         for t in present
         if facts[t[0]].section == SUMMARY_SECTION and facts[t[0]].decision_index is None
     ]
+    # the part also counts a stated diagnosis to rule out ("Diagnoses include left hip
+    # fracture; r/o lumbar radiculopathy": hip and low back, 90); links keep what is present
+    summary_parts = [
+        (i, ent, v)
+        for i, (ent, v) in enumerate(coded)
+        if facts[i].suspected
+        and facts[i].section == SUMMARY_SECTION
+        and facts[i].decision_index is None
+        and WORKING.search(sentence_text(ent))
+    ]
+    summary_parts = sorted(summary + summary_parts, key=lambda t: t[0])
     values = dict(item)
     # a GI drug's 91 is what its rationale weighs (the guide's `rationale`), not a part it names
     drug_risk = item["body_part_code"] == SYSTEMIC
@@ -325,7 +336,7 @@ def code_decision(
     source = named if item["body_part_code"] else None
     parts = item["parts"]
     if not source:
-        for name, group in (("rationale", rationale), ("summary", summary)):
+        for name, group in (("rationale", rationale), ("summary", summary_parts)):
             chosen = _group_part(coder, group, name == "rationale", sentence_text)
             if chosen:
                 values, parts = chosen
@@ -377,15 +388,16 @@ def code_decision(
 
 class _Facts:
     """What code_decision reads of a diagnosis, read once per letter instead of once per
-    decision: whether it is present (not negated, hypothetical or of the family), and its
-    section, decision and decision part."""
+    decision: whether it is present (not negated, hypothetical or of the family) or only
+    suspected (hypothetical: "r/o"), and its section, decision and decision part."""
 
-    __slots__ = ("present", "section", "decision_index", "decision_part")
+    __slots__ = ("present", "suspected", "section", "decision_index", "decision_part")
 
     def __init__(self, ent, get) -> None:
-        self.present = not (
-            get(ent, "imr_negated") or get(ent, "imr_hypothetical") or get(ent, "imr_family")
-        )
+        hypothetical = get(ent, "imr_hypothetical")
+        other = get(ent, "imr_negated") or get(ent, "imr_family")
+        self.present = not (other or hypothetical)
+        self.suspected = bool(hypothetical) and not other
         self.section = get(ent, "imr_section")
         self.decision_index = get(ent, "imr_decision_index")
         self.decision_part = get(ent, "imr_decision_part")
