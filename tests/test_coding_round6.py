@@ -38,3 +38,40 @@ def test_a_suspected_diagnosis_outside_the_stated_ones_does_not_count(nlp):
     )
     decision = _decision(nlp, summary)
     assert decision["body_part_code"] == "51"  # the hip alone
+
+
+def _drug_letter(summary: str, rationale: str, item: str = "Naproxen 550mg #60: Upheld") -> str:
+    return one_decision_letter(summary, item, "NSAIDs", rationale)
+
+
+def _decision_of(nlp, text: str):
+    from imr_extract.api import to_frames
+
+    return to_frames([nlp(text)])["decisions"].iloc[0]
+
+
+def test_a_rationale_that_only_quotes_guidelines_leaves_the_part_to_the_summary(nlp):
+    """The rationale's part is that of the diagnoses it says this patient has; a guideline's
+    words ("recommended for chronic low back pain") are not what it is about."""
+    summary = "Diagnoses: cervical radiculopathy."
+    quoted = (
+        "NSAIDs are recommended as an option for short-term relief of chronic low back pain. "
+        "The request is not medically necessary."
+    )
+    decision = _decision_of(nlp, _drug_letter(summary, quoted))
+    assert decision["body_part_source"] == "summary"
+    assert decision["body_part_code"] == "20"
+    about = (
+        "NSAIDs are recommended as an option for short-term relief of chronic low back pain. "
+        "The patient has chronic low back pain without documented improvement. The request "
+        "is not medically necessary."
+    )
+    decision = _decision_of(nlp, _drug_letter(summary, about))
+    assert decision["body_part_source"] == "rationale"
+    assert decision["body_part_code"] == "42"
+
+
+def test_every_sleep_aid_of_the_hypnotic_class_is_a_sleep_aid(nlp):
+    coder = nlp.get_pipe("imr_coding").coder
+    for item in ("Sonata 10mg #30", "Belsomra 10mg #30", "Dicopanol 5mg/ml 150ml"):
+        assert coder.code(item, default_part="")["body_part_code"] == "66", item
