@@ -75,3 +75,23 @@ def test_every_sleep_aid_of_the_hypnotic_class_is_a_sleep_aid(nlp):
     coder = nlp.get_pipe("imr_coding").coder
     for item in ("Sonata 10mg #30", "Belsomra 10mg #30", "Dicopanol 5mg/ml 150ml"):
         assert coder.code(item, default_part="")["body_part_code"] == "66", item
+
+
+def test_agreement_of_two_readings_is_measured_before_adjudication(tmp_path):
+    """items.jsonl holds the adjudicated code; the agreement of the two independent readings
+    is that of the first reading (`first_reading`), not of the settled one."""
+    import json
+
+    from imr_extract.evaluate_codes import item_agreement
+
+    def row(decision: dict) -> str:
+        base = {"decision_index": 0, "item": "x", "laterality": "", "body_part_source": "summary"}
+        return json.dumps(
+            {"doc_id": "a", "source": "a.txt", "split": "dev", "decisions": [{**base, **decision}]}
+        )
+
+    first, second = tmp_path / "items.jsonl", tmp_path / "items_second.jsonl"
+    settled = {"body_part_code": "43", "first_reading": {"body_part_code": "42"}}
+    first.write_text(json.dumps({"_source": "synthetic"}) + "\n" + row(settled) + "\n")
+    second.write_text(json.dumps({"_source": "synthetic"}) + "\n" + row({"body_part_code": "43"}))
+    assert item_agreement(first, second)["dev"]["body part agreement"] == 0.0

@@ -285,8 +285,13 @@ def paired_decisions(first_rows, second_path) -> dict[str, list[tuple[dict, dict
 
 def item_agreement(first_path, second_path) -> dict[str, dict[str, float | int | None]]:
     """{split: agreement} of two readings of every decision's body part, laterality and
-    body_part_source (items.jsonl and items_second.jsonl), with Cohen's kappa."""
+    body_part_source (items.jsonl and items_second.jsonl), with Cohen's kappa; before
+    adjudication (an adjudicated decision keeps the first reading in `first_reading`)."""
     pairs = paired_decisions(read_jsonl(first_path), second_path)
+    pairs = {
+        split: [({**a, **a.get("first_reading", {})}, b) for a, b in both]
+        for split, both in pairs.items()
+    }
     pairs["all"] = [pair for split in ("dev", "test") for pair in pairs.get(split, [])]
     result = {}
     for split in [s for s in ("dev", "test", "all") if s in pairs]:
