@@ -95,3 +95,15 @@ def test_agreement_of_two_readings_is_measured_before_adjudication(tmp_path):
     first.write_text(json.dumps({"_source": "synthetic"}) + "\n" + row(settled) + "\n")
     second.write_text(json.dumps({"_source": "synthetic"}) + "\n" + row({"body_part_code": "43"}))
     assert item_agreement(first, second)["dev"]["body part agreement"] == 0.0
+
+
+def test_site_less_injuries_take_the_codes_of_their_tabular_inclusion_terms(nlp):
+    coder = nlp.get_pipe("imr_coding").coder
+    assert coder.code("contusion")["icd10cm"] == "T14.8"  # T14.8 includes "Contusion NOS"
+    assert coder.code("abrasions")["icd10cm"] == "T14.8"  # and "Abrasion NOS"
+    assert coder.code("injuries")["icd10cm"] == "T14.90"  # T14.90 includes "Injury NOS"
+    assert coder.code("right knee contusion")["icd10cm"] == "S80.01"  # a site keeps its code
+    # a site the rows lack, written beside it: no "unspecified region" code
+    assert (
+        coder.code("contusion", context="The sternum had a \x00contusion\x00.")["icd10cm"] is None
+    )
