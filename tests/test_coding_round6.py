@@ -107,3 +107,34 @@ def test_site_less_injuries_take_the_codes_of_their_tabular_inclusion_terms(nlp)
     assert (
         coder.code("contusion", context="The sternum had a \x00contusion\x00.")["icd10cm"] is None
     )
+
+
+def _rationale_diagnoses(nlp, item: str, rationale: str) -> dict[str, dict]:
+    from imr_extract.api import to_frames
+
+    text = one_decision_letter("Diagnoses: left hip strain.", item, "Hip and Pelvis", rationale)
+    entities = to_frames([nlp(text)])["entities"]
+    rows = entities[(entities["label"] == "DIAGNOSIS") & (entities["decision_part"] == "rationale")]
+    return {r["text"]: r for r in rows.astype(object).to_dict("records")}
+
+
+def test_a_site_less_lesion_in_the_rationale_of_a_named_part_is_of_that_part(nlp):
+    rationale = (
+        "Guidelines support this imaging for osteonecrosis, occult fracture or tumor, and "
+        "not for complex regional pain syndrome. The request is not medically necessary."
+    )
+    found = _rationale_diagnoses(nlp, "MRI of the right hip: Upheld", rationale)
+    for lesion in ("osteonecrosis", "fracture", "tumor"):
+        assert found[lesion]["body_part_code"] == "51", lesion
+        assert not isinstance(found[lesion]["laterality"], str)  # the item's side, not its own
+    assert found["fracture"]["icd10cm"] == "T14.8"  # still coded by its own words
+    assert found["complex regional pain syndrome"]["body_part_code"] == "65"  # not a lesion
+
+
+def test_a_site_less_lesion_of_an_item_that_names_no_part_stays_unclassified(nlp):
+    rationale = (
+        "Guidelines recommend this drug only after fracture or tumor are excluded. The request "
+        "is not medically necessary."
+    )
+    found = _rationale_diagnoses(nlp, "Tramadol 50mg #60: Upheld", rationale)
+    assert found["fracture"]["body_part_code"] == "65"

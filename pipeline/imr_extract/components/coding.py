@@ -86,6 +86,7 @@ RULE_FILES = {
     # generated from icd10cm_map_bases.csv by `python -m imr_extract.icd10cm_map_gen`: after
     # the curated rows, so a curated row wins
     "icd_generated": "icd10cm_map_generated.csv",
+    "local": "local_conditions.csv",
 }
 
 
@@ -127,6 +128,7 @@ class ClinicalCoder(RuleComponent):
             rows["icd"] + rows["icd_generated"],
             self.index["titles"],
             self.index["by_title"],
+            rows["local"],
         )
 
     def to_disk(self, path, *, exclude=()) -> None:
@@ -349,6 +351,8 @@ def code_decision(
     if not source:
         values.update(body_part_code=UNCLASSIFIED, body_part=coder.names.get(UNCLASSIFIED))
         parts = []
+    if source == "item" and _physical([values["body_part_code"]]):
+        _locate_lesions(coder, index, values, coded, facts)
     keys = {LINK_KEY.get(p, p) for p in _physical(parts)}
     if not keys and values["body_part_code"] in (MENTAL, SYSTEMIC):
         keys = {values["body_part_code"]}  # psychological testing: the psychiatric diagnoses
@@ -388,6 +392,23 @@ def code_decision(
     x.imr_linked_diagnoses = diagnoses or None
     x.imr_linked_icd10cm = codes or None
     x.imr_primary_icd10cm = primary
+
+
+def _locate_lesions(coder: Coder, index: int, values: dict[str, Any], coded, facts) -> None:
+    """A site-less lesion in the rationale of an item that names its part ("MRI of the hip":
+    "to rule out osteonecrosis or an occult fracture") is of that part; its code stays that
+    of its own words (annotations/README.md), and so does its side."""
+    for i, (ent, v) in enumerate(coded):
+        fact = facts[i]
+        if (
+            fact.decision_index == index
+            and fact.decision_part == "rationale"
+            and v["body_part_code"] == UNCLASSIFIED
+            and coder.is_local(ent.text)
+        ):
+            v = {**v, "body_part_code": values["body_part_code"], "body_part": values["body_part"]}
+            set_values(ent, v)
+            coded[i] = (ent, v)
 
 
 class _Facts:

@@ -236,8 +236,10 @@ class Coder:
         icd_map: list[dict[str, Any]],
         titles: dict[str, str],
         by_title: dict[str, str] | None = None,
+        local: list[dict[str, Any]] = (),
     ) -> None:
         self.names = {r["code"]: r["name"] for r in wcio}
+        self.local = {key(r["condition"]) for r in local}  # lesions: always of some part
         self.regions = {r["code"]: r["region"] for r in wcio}
         self.terms = {key(r["term"]): (r["kind"], r["site"], r["code"]) for r in terms}
         self.map: dict[tuple[str, str, str], str] = {}
@@ -286,6 +288,12 @@ class Coder:
                 index.setdefault(k, code)
             self._by_title = {k: c for k, c in index.items() if k not in shared}
         return self._by_title
+
+    def is_local(self, text: str) -> bool:
+        """Whether `text` ends with a condition that is always of some part ("occult stress
+        fracture", "joint effusion"): local_conditions.csv."""
+        tokens = words(text)
+        return any(" ".join(tokens[-n:]) in self.local for n in (1, 2) if len(tokens) >= n)
 
     # -- body part -------------------------------------------------------------------------
     def _matches(self, tokens: list[str], vocabulary, greedy: bool):
