@@ -1,6 +1,9 @@
-"""Issue 14, sixth round (0.9.0): what a decision's body part is read from, synthetic text only."""
+"""Issue 14, sixth round (0.9.0): decision body parts, lesions, site-less injuries and sides; synthetic
+text only."""
 
 from __future__ import annotations
+
+import pytest
 
 from conftest import one_decision_letter
 
@@ -138,3 +141,18 @@ def test_a_site_less_lesion_of_an_item_that_names_no_part_stays_unclassified(nlp
     )
     found = _rationale_diagnoses(nlp, "Tramadol 50mg #60: Upheld", rationale)
     assert found["fracture"]["body_part_code"] == "65"
+
+
+@pytest.mark.parametrize(
+    "context, side",
+    [
+        ("He has \x00radiculopathy\x00 on the right L5 root.", "right"),
+        ("Closed \x00fracture of multiple ribs\x00 of left side.", "left"),
+        ("There is \x00radiculopathy\x00 on the right and left.", ""),  # both: not one side
+        ("\x00Low back pain\x00 radiating to the right leg.", ""),  # another part's side
+    ],
+)
+def test_a_side_phrase_right_after_the_span_is_its_side(nlp, context, side):
+    coder = nlp.get_pipe("imr_coding").coder
+    text = context.split("\x00")[1]
+    assert coder.code(text, context=context)["laterality"] == side

@@ -181,6 +181,13 @@ SIDE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 BILATERALLY_AFTER = re.compile(r"^[^,;:.()]*?\bbilaterally\b", re.IGNORECASE)
+# a side phrase right after the span: "radiculopathy on the right", "fracture of multiple
+# ribs of left side" (ICD-10-CM title style)
+SIDE_ON_AFTER = re.compile(
+    r"^[ \t]+(?:on[ \t]+the[ \t]+(left|right)\b(?![ \t]+(?:and|or)\b)|of[ \t]+(?:the[ \t]+)?"
+    r"(left|right)[ \t\n]+side\b)",
+    re.IGNORECASE,
+)
 
 
 def laterality(tokens: list[str]) -> str:
@@ -573,6 +580,9 @@ class Coder:
             return SIDES[m.group(1).lower()]
         if BILATERALLY_AFTER.match(after):
             return "bilateral"
+        m = SIDE_ON_AFTER.match(after)
+        if m:
+            return SIDES[(m.group(1) or m.group(2)).lower()]
         return ""
 
     def _side_of_site(self, sites, context: str) -> str:
