@@ -156,3 +156,20 @@ def test_a_side_phrase_right_after_the_span_is_its_side(nlp, context, side):
     coder = nlp.get_pipe("imr_coding").coder
     text = context.split("\x00")[1]
     assert coder.code(text, context=context)["laterality"] == side
+
+
+def test_the_knee_ligaments_by_their_anatomical_names_are_the_knee(nlp):
+    coder = nlp.get_pipe("imr_coding").coder
+    for text in (
+        "sprain of the tibial collateral ligament",
+        "left fibular collateral ligament sprain",
+        "posterior cruciate ligament tear",
+    ):
+        assert coder.code(text)["body_part_code"] == "53", text
+    # in a list of a knee MRI's findings, the knee ligaments no longer add a lower leg (54)
+    context = (
+        "A left knee MRI showed \x00joint effusion\x00 and a sprain of the tibial collateral "
+        "ligament and fibular collateral ligament."
+    )
+    values = coder.code("joint effusion", context=context)
+    assert (values["body_part_code"], values["laterality"]) == ("53", "left")
