@@ -158,7 +158,7 @@ def test_a_side_phrase_right_after_the_span_is_its_side(nlp, context, side):
     assert coder.code(text, context=context)["laterality"] == side
 
 
-def test_the_knee_ligaments_by_their_anatomical_names_are_the_knee(nlp):
+def test_anatomical_names_give_the_part_they_name(nlp):
     coder = nlp.get_pipe("imr_coding").coder
     for text in (
         "sprain of the tibial collateral ligament",
@@ -166,6 +166,8 @@ def test_the_knee_ligaments_by_their_anatomical_names_are_the_knee(nlp):
         "posterior cruciate ligament tear",
     ):
         assert coder.code(text)["body_part_code"] == "53", text
+    headache = coder.code("cervicogenic headache")  # a headache (10), not neck + head (90)
+    assert (headache["body_part_code"], headache["icd10cm"]) == ("10", "G44.86")
     # in a list of a knee MRI's findings, the knee ligaments no longer add a lower leg (54)
     context = (
         "A left knee MRI showed \x00joint effusion\x00 and a sprain of the tibial collateral "
