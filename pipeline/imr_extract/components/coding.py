@@ -312,7 +312,7 @@ def code_decision(
     rationale = [t for t in block if facts[t[0]].decision_part == "rationale"]
     # what the rationale is about: its sentences about this patient, when they name a part;
     # else the summary decides (a guideline's "recommended for chronic low back pain" is not
-    # this patient's part: the second reading of the dev decisions, items_second.jsonl)
+    # this patient's part: the guide, and the adjudicated decisions of annotations/README.md)
     sentences = bool(rationale) and rationale[0][1].doc.has_annotation("SENT_START")
     about = [t for t in rationale if PATIENT.search(sentence_text(t[1]))] if sentences else []
     if _physical([v["body_part_code"] for _, _, v in about]):

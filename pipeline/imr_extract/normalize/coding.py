@@ -10,6 +10,7 @@ few dict lookups, never a search of the code set.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 WORD = re.compile(r"[a-z0-9]+(?:'s)?")
@@ -233,8 +234,9 @@ def _plural(condition: str) -> str:
 
 
 class Coder:
-    """Codes texts with the rows of the three rule files; `titles` is {code: title} of the
-    ICD-10-CM codes without a 7th character (the title fallback and the `icd10cm_title`)."""
+    """Codes texts with the rows of the rule files (WCIO parts, body-part terms, ICD-10-CM map,
+    local conditions); `titles` is {code: title} of the ICD-10-CM codes without a 7th character
+    (the title fallback and the `icd10cm_title`)."""
 
     def __init__(
         self,
@@ -243,7 +245,7 @@ class Coder:
         icd_map: list[dict[str, Any]],
         titles: dict[str, str],
         by_title: dict[str, str] | None = None,
-        local: list[dict[str, Any]] = (),
+        local: Sequence[dict[str, Any]] = (),
     ) -> None:
         self.names = {r["code"]: r["name"] for r in wcio}
         self.local = {key(r["condition"]) for r in local}  # lesions: always of some part
