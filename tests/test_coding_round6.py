@@ -175,3 +175,10 @@ def test_anatomical_names_give_the_part_they_name(nlp):
     )
     values = coder.code("joint effusion", context=context)
     assert (values["body_part_code"], values["laterality"]) == ("53", "left")
+
+
+def test_a_summary_of_a_disc_among_its_areas_diagnoses_takes_the_part_most_name(nlp):
+    most = "Diagnoses included lumbar disc displacement, lumbar radiculopathy and lumbar sprain."
+    assert _decision(nlp, most)["body_part_code"] == "42"  # two of three are the low back
+    even = "Diagnoses included lumbar disc displacement and lumbar radiculopathy."
+    assert _decision(nlp, even)["body_part_code"] == "43"  # a tie: the disc, as before

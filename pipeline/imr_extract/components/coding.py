@@ -70,6 +70,7 @@ UNSIDED = {
     "63",
 }
 ORGANS = {"48", "49"}
+DISC_AREA = {"43": "42", "22": "20"}  # a disc's code and its area's
 # a rationale sentence about this patient, not a guideline's words
 PATIENT = re.compile(
     r"\b(?:injured worker|patient|claimant|employee|applicant|in this case|records?|"
@@ -452,6 +453,11 @@ def _group_part(
     if physical:
         parts = unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
+        if code in DISC_AREA:  # a disc among its area's diagnoses: the part most of them name
+            named = Counter(v["body_part_code"] for _, v in physical)
+            area = DISC_AREA[code]
+            if named[area] > named[code]:
+                code = area
         sides = {v["laterality"] for _, v in physical} - {""}
         working = {v["laterality"] for e, v in physical if WORKING.search(sentence_text(e))}
         working -= {""}
