@@ -182,3 +182,11 @@ def test_a_summary_of_a_disc_among_its_areas_diagnoses_takes_the_part_most_name(
     assert _decision(nlp, most)["body_part_code"] == "42"  # two of three are the low back
     even = "Diagnoses included lumbar disc displacement and lumbar radiculopathy."
     assert _decision(nlp, even)["body_part_code"] == "43"  # a tie: the disc, as before
+
+
+def test_the_working_diagnosis_outranks_other_stated_diagnoses(nlp):
+    summary = (
+        "He also has a diagnosis of cervicalgia from a separate claim. The working diagnosis "
+        "was lumbar spondylosis."
+    )
+    assert _decision(nlp, summary)["body_part_code"] == "42"  # not neck + low back (90)

@@ -79,6 +79,10 @@ PATIENT = re.compile(
 )  # a rationale's kidney or heart is a drug's risk, not what it treats
 # a case summary's sentence that lists the working diagnoses
 WORKING = re.compile(r"\bdiagnos(?:is|es|ed)\b", re.IGNORECASE)
+# the diagnosis under treatment, named as such
+CURRENT = re.compile(
+    r"\b(?:working|current|primary|principal|treating|final)\s+diagnos(?:is|es)\b", re.IGNORECASE
+)
 DOMINANT = 0.75  # the share of a summary's diagnoses that makes their part the summary's
 RULE_FILES = {
     "wcio": "wcio_body_parts.csv",
@@ -449,7 +453,9 @@ def _group_part(
         # a summary's part is that of the diagnoses it states ("Diagnoses: lumbar disc
         # displacement"), not of every complaint before them (second reading, items_second)
         stated = [(e, v) for e, v in physical if WORKING.search(sentence_text(e))]
-        physical = _dominant_part(stated or physical)
+        # "The working diagnosis was lumbar spondylosis" outranks "a diagnosis of cervicalgia"
+        current = [(e, v) for e, v in stated if CURRENT.search(sentence_text(e))]
+        physical = _dominant_part(current or stated or physical)
     if physical:
         parts = unique(p for _, v in physical for p in _physical(v["parts"]))
         code = coder.combine(parts)
