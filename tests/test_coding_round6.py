@@ -1,5 +1,5 @@
-"""Issue 14, sixth round (0.9.0): decision body parts, lesions, site-less injuries and sides; synthetic
-text only."""
+"""Issue 14, sixth round (0.9.0): decision body parts, lesions, site-less injuries and sides.
+Synthetic text only."""
 
 from __future__ import annotations
 
@@ -16,28 +16,28 @@ LETTER = one_decision_letter(
 )
 
 
-def _decision(nlp, summary: str):
+def _decision_of(nlp, text: str):
     from imr_extract.api import to_frames
 
-    return to_frames([nlp(LETTER.format(summary=summary))])["decisions"].iloc[0]
+    return to_frames([nlp(text)])["decisions"].iloc[0]
+
+
+def _decision(nlp, summary: str):
+    return _decision_of(nlp, LETTER.format(summary=summary))
 
 
 def test_a_stated_diagnosis_to_rule_out_counts_for_the_part_not_the_links(nlp):
-    summary = (
-        "Diagnoses include left femoral neck fracture; r/o lumbar radiculopathy; and r/o left "
-        "knee internal derangement."
-    )
+    summary = "Diagnoses: right hip fracture; r/o cervical radiculopathy; r/o right ankle sprain."
     decision = _decision(nlp, summary)
     assert decision["body_part_source"] == "summary"
-    assert decision["body_part_code"] == "90"  # hip, low back and knee: several regions
+    assert decision["body_part_code"] == "90"  # hip, neck and ankle: several regions
     linked = decision["diagnoses"]
-    assert list(linked) == ["left femoral neck fracture"]  # the present one only
+    assert list(linked) == ["right hip fracture"]  # the present one only
 
 
 def test_a_suspected_diagnosis_outside_the_stated_ones_does_not_count(nlp):
     summary = (
-        "Diagnoses include left femoral neck fracture. The provider wants to rule out lumbar "
-        "radiculopathy."
+        "Diagnoses: right hip fracture. The physician wants to rule out cervical radiculopathy."
     )
     decision = _decision(nlp, summary)
     assert decision["body_part_code"] == "51"  # the hip alone
@@ -47,25 +47,19 @@ def _drug_letter(summary: str, rationale: str, item: str = "Naproxen 550mg #60: 
     return one_decision_letter(summary, item, "NSAIDs", rationale)
 
 
-def _decision_of(nlp, text: str):
-    from imr_extract.api import to_frames
-
-    return to_frames([nlp(text)])["decisions"].iloc[0]
-
-
 def test_a_rationale_that_only_quotes_guidelines_leaves_the_part_to_the_summary(nlp):
     """The rationale's part is that of the diagnoses it says this patient has; a guideline's
     words ("recommended for chronic low back pain") are not what it is about."""
     summary = "Diagnoses: cervical radiculopathy."
     quoted = (
-        "NSAIDs are recommended as an option for short-term relief of chronic low back pain. "
+        "MTUS supports NSAIDs for brief use in flares of chronic low back pain. "
         "The request is not medically necessary."
     )
     decision = _decision_of(nlp, _drug_letter(summary, quoted))
     assert decision["body_part_source"] == "summary"
     assert decision["body_part_code"] == "20"
     about = (
-        "NSAIDs are recommended as an option for short-term relief of chronic low back pain. "
+        "MTUS supports NSAIDs for brief use in flares of chronic low back pain. "
         "The patient has chronic low back pain without documented improvement. The request "
         "is not medically necessary."
     )
@@ -170,23 +164,23 @@ def test_anatomical_names_give_the_part_they_name(nlp):
     assert (headache["body_part_code"], headache["icd10cm"]) == ("10", "G44.86")
     # in a list of a knee MRI's findings, the knee ligaments no longer add a lower leg (54)
     context = (
-        "A left knee MRI showed \x00joint effusion\x00 and a sprain of the tibial collateral "
-        "ligament and fibular collateral ligament."
+        "A left knee MRI showed \x00joint effusion\x00, a tibial collateral ligament strain and "
+        "a fibular collateral ligament tear."
     )
     values = coder.code("joint effusion", context=context)
     assert (values["body_part_code"], values["laterality"]) == ("53", "left")
 
 
 def test_a_summary_of_a_disc_among_its_areas_diagnoses_takes_the_part_most_name(nlp):
-    most = "Diagnoses included lumbar disc displacement, lumbar radiculopathy and lumbar sprain."
+    most = "Diagnoses: lumbar sprain, lumbar radiculopathy and lumbar disc herniation."
     assert _decision(nlp, most)["body_part_code"] == "42"  # two of three are the low back
-    even = "Diagnoses included lumbar disc displacement and lumbar radiculopathy."
+    even = "Diagnoses: lumbar radiculopathy and lumbar disc herniation."
     assert _decision(nlp, even)["body_part_code"] == "43"  # a tie: the disc, as before
 
 
 def test_the_working_diagnosis_outranks_other_stated_diagnoses(nlp):
     summary = (
-        "He also has a diagnosis of cervicalgia from a separate claim. The working diagnosis "
-        "was lumbar spondylosis."
+        "Carpal tunnel syndrome was diagnosed under another claim. Her current diagnosis is "
+        "thoracic strain."
     )
-    assert _decision(nlp, summary)["body_part_code"] == "42"  # not neck + low back (90)
+    assert _decision(nlp, summary)["body_part_code"] == "41"  # not wrist + upper back (90)
