@@ -329,8 +329,8 @@ def code_decision(
         for t in present
         if facts[t[0]].section == SUMMARY_SECTION and facts[t[0]].decision_index is None
     ]
-    # the part also counts a stated diagnosis to rule out ("Diagnoses include left hip
-    # fracture; r/o lumbar radiculopathy": hip and low back, 90); links keep what is present
+    # the part also counts a stated diagnosis to rule out ("Diagnoses: right hip fracture;
+    # r/o cervical radiculopathy": hip and neck, 90); links keep what is present
     summary_parts = [
         (i, ent, v)
         for i, (ent, v) in enumerate(coded)
@@ -453,7 +453,7 @@ def _group_part(
         # a summary's part is that of the diagnoses it states ("Diagnoses: lumbar disc
         # displacement"), not of every complaint before them (second reading, items_second)
         stated = [(e, v) for e, v in physical if WORKING.search(sentence_text(e))]
-        # "The working diagnosis was lumbar spondylosis" outranks "a diagnosis of cervicalgia"
+        # "Her current diagnosis is thoracic strain" outranks a diagnosis of another claim
         current = [(e, v) for e, v in stated if CURRENT.search(sentence_text(e))]
         physical = _dominant_part(current or stated or physical)
     if physical:
