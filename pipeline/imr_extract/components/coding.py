@@ -177,7 +177,7 @@ class ClinicalCoder(RuleComponent):
             coded.append((ent, values))
         # each diagnosis's context and place, read once (`ent._` builds an object per read)
         get = span_getter(doc)
-        facts = [_Facts(ent, get) for ent, _ in coded]
+        facts = [_Facts(ent, get, sentence_text) for ent, _ in coded]
         links: dict[int, list[int]] = {}
         decisions = list(doc.spans.get(DECISIONS_KEY, []))
         surgery = None  # the part of the first decision that names one: what services serve
@@ -337,7 +337,7 @@ def code_decision(
         if facts[i].suspected
         and facts[i].section == SUMMARY_SECTION
         and facts[i].decision_index is None
-        and WORKING.search(sentence_text(ent))
+        and facts[i].stated
     ]
     summary_parts = sorted(summary + summary_parts, key=lambda t: t[0])
     values = dict(item)
@@ -348,7 +348,7 @@ def code_decision(
     parts = item["parts"]
     if not source:
         for name, group in (("rationale", rationale), ("summary", summary_parts)):
-            chosen = _group_part(coder, group, name == "rationale", sentence_text)
+            chosen = _group_part(coder, group, name == "rationale", facts)
             if chosen:
                 values, parts = chosen
                 source = name
@@ -419,11 +419,23 @@ def _locate_lesions(coder: Coder, index: int, values: dict[str, Any], coded, fac
 class _Facts:
     """What code_decision reads of a diagnosis, read once per letter instead of once per
     decision: whether it is present (not negated, hypothetical or of the family) or only
-    suspected (hypothetical: "r/o"), and its section, decision and decision part."""
+    suspected (hypothetical: "r/o"), its section, decision and decision part, and, read when
+    first asked (a Doc without sentence marks has no sentence to read), whether its sentence
+    states diagnoses ("Diagnoses: ...") and names the one under treatment ("The current
+    diagnosis is ...")."""
 
-    __slots__ = ("present", "suspected", "section", "decision_index", "decision_part")
+    __slots__ = (
+        "present",
+        "suspected",
+        "section",
+        "decision_index",
+        "decision_part",
+        "_ent",
+        "_sentence_text",
+        "_sentence",
+    )
 
-    def __init__(self, ent, get) -> None:
+    def __init__(self, ent, get, sentence_text) -> None:
         hypothetical = get(ent, "imr_hypothetical")
         other = get(ent, "imr_negated") or get(ent, "imr_family")
         self.present = not (other or hypothetical)
@@ -431,17 +443,33 @@ class _Facts:
         self.section = get(ent, "imr_section")
         self.decision_index = get(ent, "imr_decision_index")
         self.decision_part = get(ent, "imr_decision_part")
+        self._ent, self._sentence_text, self._sentence = ent, sentence_text, None
+
+    def _read_sentence(self) -> tuple[bool, bool]:
+        if self._sentence is None:
+            text = self._sentence_text(self._ent)
+            stated = bool(WORKING.search(text))
+            self._sentence = (stated, stated and bool(CURRENT.search(text)))
+        return self._sentence
+
+    @property
+    def stated(self) -> bool:
+        return self._read_sentence()[0]
+
+    @property
+    def current(self) -> bool:
+        return self._read_sentence()[1]
 
 
 def _group_part(
-    coder: Coder, group, rationale: bool, sentence_text
+    coder: Coder, group, rationale: bool, facts: list
 ) -> tuple[dict[str, Any], list[str]] | None:
-    """The body part of a group of diagnoses: their physical parts combined (90 across
-    regions); else the most frequent of mental (66) and systemic (91); None when none has
-    a part."""
+    """The body part of a group of diagnoses ((index, entity, values) of `coded`): their
+    physical parts combined (90 across regions); else the most frequent of mental (66) and
+    systemic (91); None when none has a part."""
     physical = [
-        (ent, v)
-        for _, ent, v in group
+        (i, v)
+        for i, _, v in group
         if _physical([v["body_part_code"]]) and not (rationale and v["body_part_code"] in ORGANS)
     ]
     # a GI drug's or a sleep aid's part comes from its name (the item); in a rationale or a
@@ -452,9 +480,9 @@ def _group_part(
     elif physical:
         # a summary's part is that of the diagnoses it states ("Diagnoses: lumbar disc
         # displacement"), not of every complaint before them (second reading, items_second)
-        stated = [(e, v) for e, v in physical if WORKING.search(sentence_text(e))]
+        stated = [(i, v) for i, v in physical if facts[i].stated]
         # "Her current diagnosis is thoracic strain" outranks a diagnosis of another claim
-        current = [(e, v) for e, v in stated if CURRENT.search(sentence_text(e))]
+        current = [(i, v) for i, v in stated if facts[i].current]
         physical = _dominant_part(current or stated or physical)
     if physical:
         parts = unique(p for _, v in physical for p in _physical(v["parts"]))
@@ -465,7 +493,7 @@ def _group_part(
             if named[area] > named[code]:
                 code = area
         sides = {v["laterality"] for _, v in physical} - {""}
-        working = {v["laterality"] for e, v in physical if WORKING.search(sentence_text(e))}
+        working = {v["laterality"] for i, v in physical if facts[i].stated}
         working -= {""}
         if len(sides) > 1 and len(working) == 1:
             sides = working  # the side of the working diagnosis ("right knee sprain")
@@ -494,13 +522,9 @@ def _dominant_part(physical):
     """The diagnoses of the part a case summary is about: the part at least three quarters
     of its diagnoses name (a knee case whose summary also lists "pain in the neck, right
     shoulder, low back and knees" once); else all of them (several parts: 90)."""
-
-    def linked(v) -> str:
-        return LINK_KEY.get(v["body_part_code"], v["body_part_code"])
-
-    ranked = Counter(linked(v) for _, v in physical).most_common(1)
+    ranked = Counter(_linked(v) for _, v in physical).most_common(1)
     if ranked and ranked[0][1] >= DOMINANT * len(physical):
-        return [(e, v) for e, v in physical if linked(v) == ranked[0][0]]
+        return [(i, v) for i, v in physical if _linked(v) == ranked[0][0]]
     return physical
 
 
@@ -508,14 +532,15 @@ def _working_diagnosis(physical):
     """The diagnoses of the part a rationale is about: the part its diagnoses name most often
     when one part is named more often than any other ("the working diagnosis",
     annotations/README.md); else all of them."""
-
-    def linked(v) -> str:
-        return LINK_KEY.get(v["body_part_code"], v["body_part_code"])
-
-    ranked = Counter(linked(v) for _, v in physical).most_common(2)
+    ranked = Counter(_linked(v) for _, v in physical).most_common(2)
     if len(ranked) < 2 or ranked[0][1] == ranked[1][1]:
         return physical
-    return [(e, v) for e, v in physical if linked(v) == ranked[0][0]]
+    return [(i, v) for i, v in physical if _linked(v) == ranked[0][0]]
+
+
+def _linked(v: dict[str, Any]) -> str:
+    """The part a diagnosis is linked by (a disc by its area)."""
+    return LINK_KEY.get(v["body_part_code"], v["body_part_code"])
 
 
 def _normalized(ent) -> str:
