@@ -122,39 +122,29 @@ def ratio(a: int, b: int) -> float | None:
     return a / b if b else None
 
 
+# each check: its name, the count of right answers and the count they are out of
+CHECKS = (
+    ("decision body part", "dec_ok", "dec_n"),
+    ("decision laterality", "dec_lat_ok", "dec_n"),
+    ("decision body_part_source", "dec_src_ok", "dec_src_n"),
+    ("diagnosis spans matched", "matched", "diagnoses"),
+    ("diagnosis body part", "bp_ok", "bp_n"),
+    ("laterality", "lat_ok", "lat_n"),
+    ("spinal levels", "lev_ok", "lev_n"),
+    ("ICD-10-CM category", "icd_cat_ok", "icd_n"),
+    ("ICD-10-CM full code", "icd_full_ok", "icd_n"),
+    ("uncoded (share)", "icd_uncoded", "icd_n"),
+    ("code precision", "given_full_ok", "given"),
+    ("code precision (category)", "given_cat_ok", "given"),
+)
+
+
 def summary(stats: dict) -> dict[str, float | None]:
-    s = stats
-    return {
-        "decision body part": ratio(s["dec_ok"], s["dec_n"]),
-        "decision laterality": ratio(s["dec_lat_ok"], s["dec_n"]),
-        "decision body_part_source": ratio(s["dec_src_ok"], s["dec_src_n"]),
-        "diagnosis spans matched": ratio(s["matched"], s["diagnoses"]),
-        "diagnosis body part": ratio(s["bp_ok"], s["bp_n"]),
-        "laterality": ratio(s["lat_ok"], s["lat_n"]),
-        "spinal levels": ratio(s["lev_ok"], s["lev_n"]),
-        "ICD-10-CM category": ratio(s["icd_cat_ok"], s["icd_n"]),
-        "ICD-10-CM full code": ratio(s["icd_full_ok"], s["icd_n"]),
-        "uncoded (share)": ratio(s["icd_uncoded"], s["icd_n"]),
-        "code precision": ratio(s["given_full_ok"], s["given"]),
-        "code precision (category)": ratio(s["given_cat_ok"], s["given"]),
-    }
+    return {name: ratio(stats[ok], stats[n]) for name, ok, n in CHECKS}
 
 
 def counts(stats: dict) -> dict[str, int]:
-    return {
-        "decision body part": stats["dec_n"],
-        "decision laterality": stats["dec_n"],
-        "decision body_part_source": stats["dec_src_n"],
-        "diagnosis spans matched": stats["diagnoses"],
-        "diagnosis body part": stats["bp_n"],
-        "laterality": stats["lat_n"],
-        "spinal levels": stats["lev_n"],
-        "ICD-10-CM category": stats["icd_n"],
-        "ICD-10-CM full code": stats["icd_n"],
-        "uncoded (share)": stats["icd_n"],
-        "code precision": stats["given"],
-        "code precision (category)": stats["given"],
-    }
+    return {name: stats[n] for name, _, n in CHECKS}
 
 
 SECOND = " second reading"  # the stats key suffix of the pipeline against items_second
@@ -199,10 +189,12 @@ def print_codes(stats: dict[str, dict]) -> None:
 def _print_rows(stats: dict[str, dict], splits: list[str], names: list[str]) -> None:
     heads = [s.replace(SECOND, "") for s in splits]
     print(f"{'check':28}" + "".join(f"{s:>18}" for s in heads) + f"{'test target':>14}")
+    values = {split: summary(stats[split]) for split in splits}
+    ns = {split: counts(stats[split]) for split in splits}
     for name in names:
         cells = []
         for split in splits:
-            value, n = summary(stats[split])[name], counts(stats[split])[name]
+            value, n = values[split][name], ns[split][name]
             cells.append(f"{value:6.3f} ({n:4d})" if value is not None else "-")
         target = TARGETS.get(name)
         mark = (

@@ -96,28 +96,20 @@ def summary(s: dict) -> dict[str, tuple[float | None, int]]:
     found = s["block_found"] + s["summary_found"]
     precision, recall = ratio(s["predicted_right"], s["predicted"]), ratio(found, gold)
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
+
+    def scored(ok: str, n: str) -> tuple[float | None, int]:
+        return ratio(s[ok], s[n]), s[n]
+
     return {
         "linked diagnoses precision": (precision, s["predicted"]),
         "linked diagnoses recall": (recall, gold),
         "linked diagnoses F1": (f1, gold),
-        "recall, diagnoses of its block": (
-            ratio(s["block_found"], s["block_gold"]),
-            s["block_gold"],
-        ),
-        "recall, summary diagnoses": (
-            ratio(s["summary_found"], s["summary_gold"]),
-            s["summary_gold"],
-        ),
-        "primary_icd10cm full code": (ratio(s["primary_full_ok"], s["primary_n"]), s["primary_n"]),
-        "primary_icd10cm category": (ratio(s["primary_cat_ok"], s["primary_n"]), s["primary_n"]),
-        "primary = its diagnosis's code": (
-            ratio(s["primary_link_ok"], s["primary_link_n"]),
-            s["primary_link_n"],
-        ),
-        "no primary when the gold has none": (
-            ratio(s["primary_none_ok"], s["primary_none"]),
-            s["primary_none"],
-        ),
+        "recall, diagnoses of its block": scored("block_found", "block_gold"),
+        "recall, summary diagnoses": scored("summary_found", "summary_gold"),
+        "primary_icd10cm full code": scored("primary_full_ok", "primary_n"),
+        "primary_icd10cm category": scored("primary_cat_ok", "primary_n"),
+        "primary = its diagnosis's code": scored("primary_link_ok", "primary_link_n"),
+        "no primary when the gold has none": scored("primary_none_ok", "primary_none"),
     }
 
 
@@ -147,9 +139,10 @@ def print_links(stats: dict[str, dict], title: str = "annotations/decision_links
     print(f"\n== diagnoses linked to decisions ({title})")
     splits = [s for s in ("dev", "test", "all") if s in stats]
     print(f"{'check':36}" + "".join(f"{s:>16}" for s in splits))
-    for name in summary(stats[splits[0]]) if splits else []:
+    scores = {split: summary(stats[split]) for split in splits}
+    for name in scores[splits[0]] if splits else []:
         cells = []
         for split in splits:
-            value, n = summary(stats[split])[name]
+            value, n = scores[split][name]
             cells.append(f"{value:6.3f} ({n:4d})" if value is not None else "-")
         print(f"{name:36}" + "".join(f"{c:>16}" for c in cells))
