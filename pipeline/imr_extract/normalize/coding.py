@@ -178,10 +178,19 @@ SITE_AFTER_COMMA = re.compile(
     re.IGNORECASE,
 )
 SIDE_BEFORE = re.compile(
-    r"\b(left|right|bilateral)(?:-sided|[ \t-])*(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$",
+    r"\b(left|right|bilateral)(?:-sided|[ \t-])*"
+    # where in the canal, as an MRI report writes it: "right lateral recessed [disc extrusion]",
+    # "left paracentral [disc protrusion]", "right foraminal [stenosis]"
+    r"(?:(?:far[ \t\n]+)?(?:lateral|paracentral|paramedian|posterolateral|foraminal|"
+    r"extraforaminal|subarticular|recess(?:ed)?)[ \t\n]+){0,3}"
+    r"(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$",
     re.IGNORECASE,
 )
+# "left and " + "right wrist pain": both sides
+BOTH_SIDES_BEFORE = re.compile(r"\b(left|right)[ \t\n]+(?:and|&)[ \t\n]+$", re.IGNORECASE)
 BILATERALLY_AFTER = re.compile(r"^[^,;:.()]*?\bbilaterally\b", re.IGNORECASE)
+# "low back pain radiating to the thighs bilaterally": the side of where it spreads
+RADIATION = re.compile(r"\b(?:radiat|extend|travel|shoot|into\b|down\b)", re.IGNORECASE)
 # a side phrase right after the span: "radiculopathy on the right", "fracture of multiple
 # ribs of left side" (ICD-10-CM title style)
 SIDE_ON_AFTER = re.compile(
@@ -580,7 +589,8 @@ class Coder:
         m = SIDE_AFTER_COMMA.match(after)
         if m and key(m.group(2)) in self.terms:
             return SIDES[m.group(1).lower()]
-        if BILATERALLY_AFTER.match(after):
+        m = BILATERALLY_AFTER.match(after)
+        if m and not RADIATION.search(m.group(0)):
             return "bilateral"
         m = SIDE_ON_AFTER.match(after)
         if m:
@@ -638,6 +648,10 @@ class Coder:
         side = span_side(tokens, sites)
         if not side and context:
             side = self._side_after(context)
+        elif side in ("left", "right") and context and tokens[0] == side:
+            m = BOTH_SIDES_BEFORE.search(context.partition("\x00")[0])
+            if m and m.group(1).lower() != side:
+                side = "bilateral"
         if not part["code"] and context and self._needs_site(tokens):
             arounds = _clause_and_sentence(context)
             if previous and self.icd10cm(text, tokens, [], levels, "")[:3] in ("", UNSITED):

@@ -1,0 +1,53 @@
+"""Issue 14, seventh round (0.10.0): sides as MRI reports and symptom lists write them.
+Synthetic text only."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _side(nlp, context: str) -> str:
+    coder = nlp.get_pipe("imr_coding").coder
+    return coder.code(context.split("\x00")[1], context=context)["laterality"]
+
+
+@pytest.mark.parametrize(
+    ("context", "side"),
+    [
+        ("Imaging showed a right paracentral \x00disc protrusion\x00 at L5-S1.", "right"),
+        ("There is a left far lateral \x00disc herniation\x00 at L3-4.", "left"),
+        ("The scan shows right lateral recessed \x00disc extrusion\x00 below the disc.", "right"),
+        ("It found left foraminal \x00stenosis\x00 at C5-6.", "left"),
+        ("It found lateral \x00stenosis\x00 at C5-6.", ""),  # where, but no side
+    ],
+)
+def test_a_side_before_the_place_in_the_canal_is_the_side(nlp, context, side):
+    """MRI reports put where in the canal between the side and the finding."""
+    assert _side(nlp, context) == side
+
+
+@pytest.mark.parametrize(
+    ("context", "side"),
+    [
+        ("She has neck pain and left and \x00right elbow pain\x00 at work.", "bilateral"),
+        ("She has neck pain and right & \x00left hip pain\x00 at work.", "bilateral"),
+        ("She has left knee pain and \x00left hip pain\x00 at work.", "left"),  # one side twice
+        ("She has neck pain and \x00right elbow pain\x00 at work.", "right"),
+    ],
+)
+def test_left_and_right_before_a_sided_span_is_both_sides(nlp, context, side):
+    assert _side(nlp, context) == side
+
+
+@pytest.mark.parametrize(
+    ("context", "side"),
+    [
+        ("He has \x00lumbar pain\x00 that radiates to the calves bilaterally.", ""),
+        ("He has \x00lumbar pain\x00 with radiation into the feet bilaterally.", ""),
+        ("He has \x00radicular pain\x00 extending down the legs bilaterally.", ""),
+        ("He has \x00numbness\x00 in the feet bilaterally.", "bilateral"),  # its own phrase
+    ],
+)
+def test_bilaterally_after_a_radiation_is_the_side_of_where_it_spreads(nlp, context, side):
+    """The side of "radiates to the calves bilaterally" is the calves', not the back pain's."""
+    assert _side(nlp, context) == side
