@@ -51,3 +51,22 @@ def test_left_and_right_before_a_sided_span_is_both_sides(nlp, context, side):
 def test_bilaterally_after_a_radiation_is_the_side_of_where_it_spreads(nlp, context, side):
     """The side of "radiates to the calves bilaterally" is the calves', not the back pain's."""
     assert _side(nlp, context) == side
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("neurologic compromise", "R29.818"),  # index: Deficit, neurologic NEC
+        ("focal neurological deficits", "R29.818"),
+        ("cauda equina", "G83.4"),  # a red flag: the syndrome
+        ("upper abdominal pain", "R10.10"),
+        ("lower abdominal pain", "R10.30"),
+        ("epigastric pain", "R10.13"),
+        ("abdominal pain", "R10.9"),  # unchanged
+        ("left medial collateral ligament sprain", "S83.412"),
+        ("right fibular collateral ligament sprain", "S83.421"),
+        ("tibial collateral ligament sprain", "S83.419"),
+    ],
+)
+def test_conditions_of_the_fourth_map_version_take_their_codes(nlp, text, code):
+    assert nlp.get_pipe("imr_coding").coder.code(text)["icd10cm"] == code
