@@ -70,3 +70,18 @@ def test_bilaterally_after_a_radiation_is_the_side_of_where_it_spreads(nlp, cont
 )
 def test_conditions_of_the_fourth_map_version_take_their_codes(nlp, text, code):
     assert nlp.get_pipe("imr_coding").coder.code(text)["icd10cm"] == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("cardiovascular disease", "I25.10"),  # index: Disease, cardiovascular
+        ("left shoulder internal derangement", "M24.812"),
+        ("internal derangement of the right hip", "M24.851"),
+        ("right knee internal derangement", "M23.91"),  # the knee keeps its own code
+        ("right thigh muscle atrophy", "M62.551"),
+        ("atrophy of the left shoulder", "M62.512"),
+    ],
+)
+def test_derangement_and_atrophy_take_the_code_of_their_joint_or_limb(nlp, text, code):
+    assert nlp.get_pipe("imr_coding").coder.code(text)["icd10cm"] == code
