@@ -85,3 +85,29 @@ def test_conditions_of_the_fourth_map_version_take_their_codes(nlp, text, code):
 )
 def test_derangement_and_atrophy_take_the_code_of_their_joint_or_limb(nlp, text, code):
     assert nlp.get_pipe("imr_coding").coder.code(text)["icd10cm"] == code
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("spondylolisthesis", "M43.10"),
+        ("lumbar spondylolisthesis", "M43.16"),  # a site keeps its code
+        ("facet arthropathy", "M47.819"),
+        ("right tinnitus", "H93.11"),
+        ("tinnitus", "H93.19"),
+        ("left TMJ dysfunction", "M26.602"),
+        ("hallux valgus", "M20.10"),
+        ("costochondritis", "M94.0"),  # an inclusion term of M94.0
+        ("left ankle fracture", "S82.892"),  # Fracture of ankle NOS: S82.89-
+        ("rib fracture", "S22.39"),  # one rib
+        ("rib fractures", "S22.49"),  # several
+        ("post-concussive syndrome", "F07.81"),
+        ("neurogenic bladder", "N31.9"),
+    ],
+)
+def test_common_conditions_without_a_row_before_take_their_codes(nlp, text, code):
+    assert nlp.get_pipe("imr_coding").coder.code(text)["icd10cm"] == code
+
+
+def test_costochondritis_is_of_the_chest(nlp):
+    assert nlp.get_pipe("imr_coding").coder.code("costochondritis")["body_part_code"] == "44"
