@@ -44,7 +44,7 @@ def test_left_and_right_before_a_sided_span_is_both_sides(nlp, context, side):
     [
         ("He has \x00lumbar pain\x00 that radiates to the calves bilaterally.", ""),
         ("He has \x00lumbar pain\x00 with radiation into the feet bilaterally.", ""),
-        ("He has \x00radicular pain\x00 extending down the legs bilaterally.", ""),
+        ("He has \x00low back pain\x00 extending down the legs bilaterally.", ""),
         ("He has \x00numbness\x00 in the feet bilaterally.", "bilateral"),  # its own phrase
     ],
 )
