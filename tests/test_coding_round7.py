@@ -111,3 +111,27 @@ def test_common_conditions_without_a_row_before_take_their_codes(nlp, text, code
 
 def test_costochondritis_is_of_the_chest(nlp):
     assert nlp.get_pipe("imr_coding").coder.code("costochondritis")["body_part_code"] == "44"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "part"),
+    [
+        ("cervical muscle spasm", "M62.838", "20"),  # the neck is not the back (M62.830)
+        ("lumbar muscle spasm", "M62.830", "42"),
+        ("left knee chondromalacia", "M94.262", "53"),
+        ("chondromalacia patella", "M22.40", "53"),  # the patella keeps its own code
+        ("sexual dysfunction", "R37", "65"),
+        ("right prepatellar bursitis", "M70.41", "53"),
+        ("brachial plexopathy", "G54.0", "65"),
+        ("left thumb CMC arthritis", "M18.12", "37"),
+        ("metatarsalgia", "M77.40", "56"),
+        ("lumbar spondylolysis", "M43.06", "42"),
+        ("thoracic kyphosis", "M40.204", "41"),
+        ("psychological factors affecting medical condition", "F54", "66"),
+        ("hemorrhoids", "K64.9", "65"),
+        ("cervical disc herniation with myelopathy", "M50.00", "22"),
+    ],
+)
+def test_more_common_conditions_take_their_codes_and_parts(nlp, text, code, part):
+    values = nlp.get_pipe("imr_coding").coder.code(text)
+    assert (values["icd10cm"], values["body_part_code"]) == (code, part)
