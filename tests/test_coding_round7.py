@@ -135,3 +135,26 @@ def test_costochondritis_is_of_the_chest(nlp):
 def test_more_common_conditions_take_their_codes_and_parts(nlp, text, code, part):
     values = nlp.get_pipe("imr_coding").coder.code(text)
     assert (values["icd10cm"], values["body_part_code"]) == (code, part)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("left elbow dislocation", "S53.105"),  # the ulnohumeral joint
+        ("right knee subluxation", "S83.101"),
+        ("patellar dislocation", "S83.006"),  # the patella, not the knee
+        ("right AC separation", "S43.101"),  # the index: see Dislocation, acromioclavicular
+        ("left patella fracture", "S82.002"),
+        ("hernia", "K46.9"),
+    ],
+)
+def test_dislocations_and_other_injuries_by_joint(nlp, text, code):
+    assert nlp.get_pipe("imr_coding").coder.code(text)["icd10cm"] == code
+
+
+def test_an_unspecified_body_region_code_is_never_given_beside_a_site(nlp):
+    """T14 is "injury of unspecified body region": an abrasion of the knee is not that."""
+    coder = nlp.get_pipe("imr_coding").coder
+    assert coder.code("abrasion")["icd10cm"] == "T14.8"
+    knee = coder.code("abrasion of the right knee")
+    assert (knee["icd10cm"], knee["body_part_code"]) == (None, "53")

@@ -462,8 +462,8 @@ class Coder:
             for k in ((cond, "", side), (cond, "", "")):
                 if k not in self.map:
                     continue
-                if not (outside and cond in self.sited):
-                    return self.map[k]
+                if not (outside and (cond in self.sited or self.map[k].startswith(UNSITED))):
+                    return self.map[k]  # never "unspecified body region" beside a site
                 if not fallback and not self.map[k].startswith(UNSITED):
                     fallback = self.map[k]
         # a site no row of the condition has, written beside it ("radiculopathy" in a
