@@ -128,7 +128,8 @@ def test_costochondritis_is_of_the_chest(nlp):
         ("lumbar spondylolysis", "M43.06", "42"),
         ("thoracic kyphosis", "M40.204", "41"),
         ("psychological factors affecting medical condition", "F54", "66"),
-        ("hemorrhoids", "K64.9", "65"),
+        ("hemorrhoids", "K64.9", "91"),  # digestive, as GERD
+        ("asthma", "J45.909", "60"),  # the lungs, as "pulmonary"
         ("cervical disc herniation with myelopathy", "M50.00", "22"),
     ],
 )
