@@ -159,3 +159,15 @@ def test_an_unspecified_body_region_code_is_never_given_beside_a_site(nlp):
     assert coder.code("abrasion")["icd10cm"] == "T14.8"
     knee = coder.code("abrasion of the right knee")
     assert (knee["icd10cm"], knee["body_part_code"]) == (None, "53")
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        ("carpal tunnel syndrome, right upper limb", "right"),  # an ICD-10-CM title's words
+        ("carpal tunnel syndrome, bilateral upper limbs", "bilateral"),
+        ("therapy for the left hand, right lower leg", ""),  # two sides: not the last one's
+    ],
+)
+def test_a_span_that_ends_with_its_sided_site_in_title_style_has_that_side(nlp, text, side):
+    assert nlp.get_pipe("imr_coding").coder.code(text)["laterality"] == side

@@ -186,6 +186,11 @@ SIDE_BEFORE = re.compile(
     r"(?:[CTLS]\d{1,2}(?:[-/][CTLS]?\d{1,2})?[ \t]*)?$",
     re.IGNORECASE,
 )
+# a span that ends with its site in ICD-10-CM title style: "carpal tunnel syndrome, right upper
+# limb" (only site words after the side)
+SIDE_AT_END = re.compile(
+    r",[ \t\n]*(left|right|bilateral)[ \t\n]+([a-z \t\n]+?)[ \t\n]*$", re.IGNORECASE
+)
 # "left and " + "right wrist pain": both sides
 BOTH_SIDES_BEFORE = re.compile(r"\b(left|right)[ \t\n]+(?:and|&)[ \t\n]+$", re.IGNORECASE)
 BILATERALLY_AFTER = re.compile(r"^[^,;:.()]*?\bbilaterally\b", re.IGNORECASE)
@@ -646,6 +651,10 @@ class Coder:
                 loose = self.body_part(tokens + phrase, levels)
         sites = part["sites"]
         side = span_side(tokens, sites)
+        if not side and sum(t in SIDES for t in tokens) == 1:  # not "left hand, right leg"
+            m = SIDE_AT_END.search(text)
+            if m and key(m.group(2)) in self.terms:
+                side = SIDES[m.group(1).lower()]
         if not side and context:
             side = self._side_after(context)
         elif side in ("left", "right") and context and tokens[0] == side:
