@@ -171,3 +171,18 @@ def test_an_unspecified_body_region_code_is_never_given_beside_a_site(nlp):
 )
 def test_a_span_that_ends_with_its_sided_site_in_title_style_has_that_side(nlp, text, side):
     assert nlp.get_pipe("imr_coding").coder.code(text)["laterality"] == side
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "part"),
+    [
+        ("right femoroacetabular impingement", "M25.851", "51"),
+        ("DeQuervain's tenosynovitis", "M65.4", "34"),  # written as one word
+        ("myofascial syndrome", "M79.18", "65"),
+        ("polyarthralgia", "M25.50", "65"),
+        ("generalized pain", "R52", "65"),  # R52 includes "Generalized pain NOS"
+    ],
+)
+def test_the_last_common_conditions_take_their_codes_and_parts(nlp, text, code, part):
+    values = nlp.get_pipe("imr_coding").coder.code(text)
+    assert (values["icd10cm"], values["body_part_code"]) == (code, part)
