@@ -1,5 +1,5 @@
-"""Issue 14, seventh round (0.10.0): sides as MRI reports and symptom lists write them.
-Synthetic text only."""
+"""Issue 14, seventh round (0.10.0): sides as MRI reports and symptom lists write them, and the
+codes and parts of common conditions read from the code set. Synthetic text only."""
 
 from __future__ import annotations
 
