@@ -324,22 +324,19 @@ def code_decision(
         rationale = about
     elif sentences:
         rationale = []
-    summary = [
-        t
-        for t in present
-        if facts[t[0]].section == SUMMARY_SECTION and facts[t[0]].decision_index is None
+    in_summary = [
+        (i, ent, v)
+        for i, (ent, v) in enumerate(coded)
+        if facts[i].section == SUMMARY_SECTION and facts[i].decision_index is None
     ]
+    summary = [t for t in in_summary if facts[t[0]].present]
     # the part also counts a stated diagnosis to rule out ("Diagnoses: right hip fracture;
     # r/o cervical radiculopathy": hip and neck, 90); links keep what is present
     summary_parts = [
-        (i, ent, v)
-        for i, (ent, v) in enumerate(coded)
-        if facts[i].suspected
-        and facts[i].section == SUMMARY_SECTION
-        and facts[i].decision_index is None
-        and facts[i].stated
+        t
+        for t in in_summary
+        if facts[t[0]].present or (facts[t[0]].suspected and facts[t[0]].stated)
     ]
-    summary_parts = sorted(summary + summary_parts, key=lambda t: t[0])
     values = dict(item)
     # a GI drug's 91 is what its rationale weighs (the guide's `rationale`), not a part it names
     drug_risk = item["body_part_code"] == SYSTEMIC
