@@ -259,6 +259,26 @@ def test_token_patterns_matched_from_their_first_words(nlp):
     assert found > 15
 
 
+def test_plans_are_read_again_when_the_patterns_change(nlp):
+    """`_cached_plans` keeps a matcher's plans until a pattern is added or removed."""
+    from spacy.matcher import Matcher
+
+    class Owner:
+        pass
+
+    owner, matcher = Owner(), Matcher(nlp.vocab)
+    matcher.add("a", [[{"LOWER": "no"}, {"LOWER": "sign"}]])
+    first = fast_context._cached_plans(owner, matcher)
+    assert fast_context._cached_plans(owner, matcher) is first  # read once
+    matcher.add("a", [[{"LOWER": "lack"}, {"LOWER": "of"}]])  # a second pattern, same key
+    second = fast_context._cached_plans(owner, matcher)
+    assert len(second) == 2 and second == fast_context._plans(matcher)
+    matcher.add("b", [[{"LOWER": "no"}, {"OP": "*"}]])  # one that does not fit
+    assert fast_context._cached_plans(owner, matcher) is None
+    matcher.remove("b")
+    assert fast_context._cached_plans(owner, matcher) == second
+
+
 def test_token_patterns_that_do_not_fit_are_matched_on_the_whole_doc(nlp):
     from spacy.matcher import Matcher
 

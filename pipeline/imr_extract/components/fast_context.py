@@ -102,7 +102,7 @@ def _matches(matcher, doc: Doc) -> list[tuple[int, int, int]]:
     token_matcher = matcher._MedspacyMatcher__matcher
     if not matcher._prune:
         return matcher(doc)
-    matches = _token_matches(token_matcher, doc)
+    matches = _token_matches(token_matcher, doc, _cached_plans(matcher, token_matcher))
     matches += matcher._MedspacyMatcher__phrase_matcher(doc)
     matches += matcher._MedspacyMatcher__regex_matcher(doc)
     if matcher._prune:
@@ -112,18 +112,33 @@ def _matches(matcher, doc: Doc) -> list[tuple[int, int, int]]:
     return matches
 
 
+def _cached_plans(owner, token_matcher):
+    """`_plans(token_matcher)`, kept on `owner` (a Python object) until the matcher's
+    patterns change: reading them for every letter was a sixth of ConText's time."""
+    signature = tuple(
+        (key, id(patterns), len(patterns)) for key, patterns in token_matcher._patterns.items()
+    )
+    cached = owner.__dict__.get("_imr_plans")
+    if cached is None or cached[0] != signature:
+        cached = (signature, _plans(token_matcher))
+        owner.__dict__["_imr_plans"] = cached
+    return cached[1]
+
+
 UNBOUNDED = {"*", "+"}
 
 
-def _token_matches(token_matcher, doc: Doc) -> list[tuple[int, int, int]]:
-    """`token_matcher(doc)`, matched only from the tokens that can start a match, each on the
-    Doc's slice up to the furthest token a match from there can reach. It needs patterns that
-    start with one word (LOWER: a word or IN words), whose other tokens are single, optional
-    (?) or negated (!: one other token), or a wildcard (*, +) that may not take a sentence start
-    (IS_SENT_START: false), and no callbacks; else the whole Doc is matched. The matches are
-    those of the whole Doc; only the order of matches with the same start and end may differ
-    (medspaCy's pruning sorts them by start and end)."""
-    plans = _plans(token_matcher)
+def _token_matches(token_matcher, doc: Doc, plans=False) -> list[tuple[int, int, int]]:
+    """`token_matcher(doc)`, matched only from the tokens that can start a match, each window
+    reaching the furthest token a match from there can reach (windows that overlap are
+    matched as one). It needs patterns that start with one word (LOWER: a word or IN words),
+    whose other tokens are single, optional (?) or negated (!: one other token), or a
+    wildcard (*, +) that may not take a sentence start (IS_SENT_START: false), and no
+    callbacks; else the whole Doc is matched. `plans`: `_plans(token_matcher)` if known. The
+    matches are those of the whole Doc; only the order of matches with the same start and end
+    may differ (medspaCy's pruning sorts them by start and end)."""
+    if plans is False:
+        plans = _plans(token_matcher)
     if plans is None or not len(doc):
         return token_matcher(doc) if len(token_matcher) else []
     array = doc.to_array([LOWER, SENT_START])
@@ -134,7 +149,7 @@ def _token_matches(token_matcher, doc: Doc) -> list[tuple[int, int, int]]:
     lower = array[firsts, 0].tolist()
     # the sentence starts: a wildcard from token `end` stops at the first one at or after it
     starts = numpy.flatnonzero(array[:, 1] == 1).tolist()
-    found = []
+    windows: list[list[int]] = []  # [start, end): every match lies inside one
     for first, word in zip(firsts.tolist(), lower, strict=True):
         reach = -1  # the furthest end of a match of any pattern from `first`
         for words, specs in plans:
@@ -148,8 +163,16 @@ def _token_matches(token_matcher, doc: Doc) -> list[tuple[int, int, int]]:
                 else:
                     end += spec
             reach = max(reach, end)
-        window = doc[first : min(reach, n)]
-        found += [(k, first + a, first + b) for k, a, b in token_matcher(window) if a == 0]
+        reach = min(reach, n)
+        if windows and first < windows[-1][1]:  # overlaps the last window: one window
+            windows[-1][1] = max(windows[-1][1], reach)
+        else:
+            windows.append([first, reach])
+    # a match starts at a first word and ends by its reach, so a window holds all matches
+    # that start in it, and no others
+    found = []
+    for start, end in windows:
+        found += [(k, start + a, start + b) for k, a, b in token_matcher(doc[start:end])]
     return found
 
 
