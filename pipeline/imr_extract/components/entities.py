@@ -122,6 +122,13 @@ class EntityResolver(RuleComponent):
             (r["label"], re.compile(f"(?:{r['before']})$")) for r in filters if "before" in r
         ]
         self._inside = {(r["label"], r["inside"]) for r in filters if "inside" in r}
+        # the same filters by label, in their order, for `_filtered`
+        self._after_by_label: dict[str, list] = {}
+        for label, pattern in self._after:
+            self._after_by_label.setdefault(label, []).append(pattern)
+        self._before_by_label: dict[str, list] = {}
+        for label, pattern in self._before:
+            self._before_by_label.setdefault(label, []).append(pattern)
         routes = [r for r in self.rules if r.get("route_rule")]
         self._route_names = {r["term"]: r["route"] for r in routes if r["kind"] == "name"}
         words = {r["term"]: r["route"] for r in routes if r["kind"] == "word"}
@@ -152,20 +159,24 @@ class EntityResolver(RuleComponent):
         ]
 
     def _filtered(self, text: str, span, citations: list[tuple[int, int]], bodies=None) -> bool:
-        for label, names in self._in_sections:
-            if label == span.label_ and any(
-                bounds[0] <= span.start_char < bounds[1]
+        label, start = span.label_, span.start_char  # read once: each read is a lookup
+        for name_label, names in self._in_sections:
+            if name_label == label and any(
+                bounds[0] <= start < bounds[1]
                 for name, bounds in (bodies or {}).items()
                 if name in names
             ):
                 return True
-        if any(label == span.label_ and p.match(text, span.end_char) for label, p in self._after):
+        end = span.end_char
+        if any(p.match(text, end) for p in self._after_by_label.get(label, ())):
             return True
-        before = text[max(0, span.start_char - 40) : span.start_char]
-        if any(label == span.label_ and p.search(before) for label, p in self._before):
-            return True
-        if (span.label_, "GUIDELINE_CITATION") in self._inside:
-            return any(s <= span.start_char < e for s, e in citations)
+        before_patterns = self._before_by_label.get(label)
+        if before_patterns:
+            before = text[max(0, start - 40) : start]
+            if any(p.search(before) for p in before_patterns):
+                return True
+        if (label, "GUIDELINE_CITATION") in self._inside:
+            return any(s <= start < e for s, e in citations)
         return False
 
     def _qualifier(self, text: str, start: int, end: int) -> str | None:
