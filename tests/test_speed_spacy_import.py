@@ -66,3 +66,33 @@ def test_spacy_still_imports_its_cli_on_import():
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cli")
     ]
     assert imports == [("cli.info", ["info"], 1)]
+
+
+def test_langcodes_is_read_only_when_needed():
+    """spacy.util imports langcodes at once; with the stand-in, loading the pipeline and
+    annotating a letter never executes it, while spaCy's language matching still works and a
+    later `import langcodes` gets the real package."""
+    found = _run(
+        "import sys, json, imr_extract\n"
+        "nlp = imr_extract.load(); nlp('Norco 10/325mg #60:  Upheld')\n"
+        "loaded = [m for m in sys.modules if m.startswith('langcodes.')]\n"
+        "import spacy.util\n"
+        "match = spacy.util.find_matching_language('no')\n"
+        "import langcodes\n"
+        "print(json.dumps([loaded, match, type(langcodes).__name__, langcodes.tag_is_valid('en'),"
+        " 'langcodes.data_dicts' in sys.modules]))"
+    )
+    assert found == [[], "nb", "module", True, True]
+
+
+def test_spacy_util_still_imports_langcodes_on_import():
+    """The upstream behaviour the langcodes stand-in works around (spaCy 3.7): spacy/util.py
+    runs `import langcodes` at module level. When this fails, drop LAZY_MODULES."""
+    util = Path(importlib.util.find_spec("spacy.util").origin)
+    imports = [
+        alias.name
+        for node in ast.parse(util.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
+    assert "langcodes" in imports

@@ -7,16 +7,26 @@ run never uses spaCy's command line, so `import_spacy` imports spaCy with two st
 for `spacy.cli` and `spacy.cli.info` and removes them at once: `spacy.info` still works (it
 imports the real command on first call), and a later `import spacy.cli` gets the real package.
 
+`spacy.util` also imports `langcodes` at once (its language-name tables: about 35 ms, a tenth
+of spaCy's import), for `find_matching_language`, which only runs when a language code has no
+`spacy.lang` module of its own. `spacy.util` gets a stand-in that imports the real package on
+its first attribute read (the standard library's `LazyLoader` does not help: Python 3.11's
+`import` statement reads the module's `__spec__`, which loads it). A run never reads it;
+`spacy.util.find_matching_language("no")` still works, and a later `import langcodes` gets
+the real package.
+
 Nothing is changed when spaCy is already imported, or when spaCy stops importing its CLI
 (`tests/test_speed_spacy_import.py` fails then, so that this module can go).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 
 SPACY_CLI_MODULES = ("spacy.cli", "spacy.cli.info")
+LAZY_MODULES = ("langcodes",)  # imported by spacy.util at once, read only on a rare path
 
 
 def _info(*args, **kwargs):
@@ -27,7 +37,8 @@ def _info(*args, **kwargs):
 
 
 def import_spacy() -> None:
-    """Import spaCy, skipping the import of its command line when possible."""
+    """Import spaCy, skipping the import of its command line, and of langcodes until it is
+    read, when possible."""
     if "spacy" in sys.modules or any(name in sys.modules for name in SPACY_CLI_MODULES):
         return
     package = types.ModuleType("spacy.cli")
@@ -35,6 +46,9 @@ def import_spacy() -> None:
     info = types.ModuleType("spacy.cli.info")
     info.info = _info
     stand_ins = {"spacy.cli": package, "spacy.cli.info": info}
+    for name in LAZY_MODULES:
+        if name not in sys.modules:
+            stand_ins[name] = _LazyModule(name)
     sys.modules.update(stand_ins)
     try:
         import spacy  # noqa: F401
@@ -42,3 +56,14 @@ def import_spacy() -> None:
         for name, module in stand_ins.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
+
+
+class _LazyModule(types.ModuleType):
+    """A stand-in for module `name`: the first read of an attribute it lacks imports the
+    real module (taking the stand-in out of sys.modules first) and reads it there."""
+
+    def __getattr__(self, attr: str):
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attr)
