@@ -143,7 +143,14 @@ def _token_matches(token_matcher, doc: Doc, plans=False) -> list[tuple[int, int,
         return token_matcher(doc) if len(token_matcher) else []
     array = doc.to_array([LOWER, SENT_START])
     n = len(doc)
-    firsts = numpy.flatnonzero(numpy.isin(array[:, 0], list(set().union(*(w for w, _ in plans)))))
+    # the tokens whose word starts a pattern: a binary search of the sorted word ids (uint64,
+    # as spaCy's; numpy.isin sorts both arrays for every letter, 3.5x slower)
+    words = numpy.array(sorted(set().union(*(w for w, _ in plans))), dtype=numpy.uint64)
+    if not len(words):
+        return []
+    at = numpy.searchsorted(words, array[:, 0])
+    at[at == len(words)] = 0
+    firsts = numpy.flatnonzero(words[at] == array[:, 0])
     if not len(firsts):
         return []
     lower = array[firsts, 0].tolist()
