@@ -236,6 +236,13 @@ def _token_matcher_and_docs(nlp, texts):
     matcher.add("short", [[{"LOWER": "no"}, {"LOWER": "clear", "OP": "?"}, {"LOWER": "sign"}]])
     matcher.add("plus", [[{"LOWER": "no"}, {"OP": "+", "IS_SENT_START": False}, {"LOWER": "x"}]])
     matcher.add("neg", [[{"LOWER": "lack"}, {"LOWER": "of", "OP": "!"}, {"LOWER": "data"}]])
+    space = {"IS_SPACE": True, "OP": "?"}  # a line break between two words, as imr_context's
+    # "without" and "in" start no other pattern: the second word alone opens their windows
+    wrapped = [{"LOWER": "without"}, space, {"LOWER": "findings"}, space, {"LOWER": "of"}]
+    matcher.add("wrapped", [wrapped])
+    matcher.add(
+        "two_breaks", [[{"LOWER": "in"}, space, space, {"LOWER": {"IN": ["case", "lieu"]}}]]
+    )
     return matcher, [nlp(text) for text in texts]
 
 
@@ -247,16 +254,21 @@ def test_token_patterns_matched_from_their_first_words(nlp):
         "no findings with no findings of no sign no x x x failed x findings with",
         "Lack data. lack of data. Lack the data. no",
         "No\n\nfindings of. no findings.",
+        "without\nfindings\nof it; without \n findings of; in\ncase; in \n case; in\n\ncase",
+        "In lieu. in\n \ncase. Without\n\n\nfindings of. without findings\n of. in",
     ]
     matcher, docs = _token_matcher_and_docs(nlp, texts)
-    assert fast_context._plans(matcher) is not None
-    found = 0
+    plans = fast_context._plans(matcher)
+    assert plans is not None
+    assert {second[0] for _, _, second in plans if second} == {1, 2}  # words after line breaks
+    found, wrapped = 0, 0
     for doc in docs:
         want = sorted(matcher(doc), key=lambda m: (m[1], m[2], m[0]))
         got = sorted(fast_context._token_matches(matcher, doc), key=lambda m: (m[1], m[2], m[0]))
         assert got == want
         found += len(want)
-    assert found > 15
+        wrapped += sum(doc[a:b].text != " ".join(doc[a:b].text.split()) for _, a, b in want)
+    assert found > 15 and wrapped >= 4  # matches across line breaks too
 
 
 def test_plans_are_read_again_when_the_patterns_change(nlp):

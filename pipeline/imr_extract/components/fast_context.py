@@ -30,7 +30,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 import numpy
-from spacy.attrs import LOWER, SENT_START
+from spacy.attrs import IS_SPACE, LOWER, SENT_START
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
@@ -134,34 +134,46 @@ def _token_matches(token_matcher, doc: Doc, plans=False) -> list[tuple[int, int,
     matched as one). It needs patterns that start with one word (LOWER: a word or IN words),
     whose other tokens are single, optional (?) or negated (!: one other token), or a
     wildcard (*, +) that may not take a sentence start (IS_SENT_START: false), and no
-    callbacks; else the whole Doc is matched. `plans`: `_plans(token_matcher)` if known. The
-    matches are those of the whole Doc; only the order of matches with the same start and end
-    may differ (medspaCy's pruning sorts them by start and end)."""
+    callbacks; else the whole Doc is matched. A pattern whose second word follows its first
+    with only optional whitespace tokens between ("in case of" across a line break) opens a
+    window only where that word is there: "in", "not" and "has" start a tenth of a letter's
+    words. `plans`: `_plans(token_matcher)` if known. The matches are those of the whole
+    Doc; only the order of matches with the same start and end may differ (medspaCy's
+    pruning sorts them by start and end)."""
     if plans is False:
         plans = _plans(token_matcher)
     if plans is None or not len(doc):
         return token_matcher(doc) if len(token_matcher) else []
-    array = doc.to_array([LOWER, SENT_START])
+    array = doc.to_array([LOWER, SENT_START, IS_SPACE])
     n = len(doc)
     # the tokens whose word starts a pattern: a binary search of the sorted word ids (uint64,
     # as spaCy's; numpy.isin sorts both arrays for every letter, 3.5x slower)
-    words = numpy.array(sorted(set().union(*(w for w, _ in plans))), dtype=numpy.uint64)
-    if not len(words):
+    by_word: dict[int, list] = {}  # each first word's patterns: (specs, second)
+    for words, specs, second in plans:
+        for word in words:
+            by_word.setdefault(word, []).append((specs, second))
+    first_ids = numpy.array(sorted(by_word), dtype=numpy.uint64)
+    if not len(first_ids):
         return []
-    at = numpy.searchsorted(words, array[:, 0])
-    at[at == len(words)] = 0
-    firsts = numpy.flatnonzero(words[at] == array[:, 0])
-    if not len(firsts):
+    at = numpy.searchsorted(first_ids, array[:, 0])
+    at[at == len(first_ids)] = 0
+    firsts = numpy.flatnonzero(first_ids[at] == array[:, 0]).tolist()
+    if not firsts:
         return []
-    lower = array[firsts, 0].tolist()
+    lower, space = array[:, 0].tolist(), array[:, 2].tolist()
     # the sentence starts: a wildcard from token `end` stops at the first one at or after it
     starts = numpy.flatnonzero(array[:, 1] == 1).tolist()
     windows: list[list[int]] = []  # [start, end): every match lies inside one
-    for first, word in zip(firsts.tolist(), lower, strict=True):
+    for first in firsts:
         reach = -1  # the furthest end of a match of any pattern from `first`
-        for words, specs in plans:
-            if word not in words:
-                continue
+        for specs, second in by_word[lower[first]]:
+            if second is not None:  # its second word, after at most `gap` whitespace tokens
+                gap, second_words = second
+                j = first + 1
+                while j < n and space[j] and j - first <= gap:
+                    j += 1
+                if j == n or lower[j] not in second_words:
+                    continue
             end = first + 1
             for spec in specs:
                 if spec in UNBOUNDED:
@@ -170,6 +182,8 @@ def _token_matches(token_matcher, doc: Doc, plans=False) -> list[tuple[int, int,
                 else:
                     end += spec
             reach = max(reach, end)
+        if reach < 0:
+            continue  # no pattern can match from here
         reach = min(reach, n)
         if windows and first < windows[-1][1]:  # overlaps the last window: one window
             windows[-1][1] = max(windows[-1][1], reach)
@@ -183,10 +197,28 @@ def _token_matches(token_matcher, doc: Doc, plans=False) -> list[tuple[int, int,
     return found
 
 
+OPTIONAL_SPACE = {"IS_SPACE": True, "OP": "?"}
+
+
+def _lower_words(spec: dict) -> list[str] | None:
+    """The words of a LOWER token spec (a word, or IN words); None for any other spec."""
+    if set(spec) != {"LOWER"}:
+        return None
+    words = spec["LOWER"]
+    if isinstance(words, dict):
+        if set(words) != {"IN"}:
+            return None
+        words = words["IN"]
+    else:
+        words = [words]
+    return list(words) if all(isinstance(w, str) for w in words) else None
+
+
 def _plans(token_matcher):
     """For each token pattern: (the hashes of the words it starts with, how far each of its
-    other tokens can reach: 1 or UNBOUNDED), or None when a pattern does not fit (see
-    `_token_matches`)."""
+    other tokens can reach: 1 or UNBOUNDED, and its second word: (the most whitespace tokens
+    before it, the hashes of its words), or None when it is not a word after optional
+    whitespace tokens only), or None when a pattern does not fit (see `_token_matches`)."""
     plans = []
     for key in list(token_matcher._patterns):
         on_match, patterns = token_matcher.get(key)
@@ -194,16 +226,8 @@ def _plans(token_matcher):
             return None
         for pattern in patterns:
             first, *rest = pattern
-            if set(first) != {"LOWER"}:
-                return None
-            words = first["LOWER"]
-            if isinstance(words, dict):
-                if set(words) != {"IN"}:
-                    return None
-                words = words["IN"]
-            else:
-                words = [words]
-            if not all(isinstance(w, str) for w in words):
+            words = _lower_words(first)
+            if words is None:
                 return None
             specs = []
             for spec in rest:
@@ -216,7 +240,14 @@ def _plans(token_matcher):
                     specs.append(1)
                 else:
                     return None
-            plans.append(({get_string_id(w) for w in words}, specs))
+            gap = 0
+            while gap < len(rest) and rest[gap] == OPTIONAL_SPACE:
+                gap += 1
+            seconds = _lower_words(rest[gap]) if gap < len(rest) else None
+            second = None
+            if seconds and all(w and not w.isspace() and w == w.strip() for w in seconds):
+                second = (gap, {get_string_id(w) for w in seconds})  # a word, never whitespace
+            plans.append(({get_string_id(w) for w in words}, specs, second))
     return plans
 
 
