@@ -40,7 +40,12 @@ class FastSentencizer(Sentencizer):
         if not len(doc):
             return []
         orth, is_punct = doc.to_array([ORTH, IS_PUNCT]).T
-        mark = numpy.isin(orth, self._mark_ids(doc))
+        # the tokens that are a mark: a binary search of the sorted mark ids (numpy.isin
+        # sorts both arrays for every letter: 2% of a run)
+        marks = self._mark_ids(doc)
+        at = numpy.searchsorted(marks, orth)
+        at[at == len(marks)] = 0
+        mark = marks[at] == orth
         could = numpy.flatnonzero(~mark & (is_punct == 0))
         marks_so_far = numpy.cumsum(mark)[could]  # the marks up to each such token
         before = numpy.diff(marks_so_far, prepend=0)  # ...since the previous one
@@ -51,11 +56,12 @@ class FastSentencizer(Sentencizer):
 
     def _mark_ids(self, doc: Doc) -> numpy.ndarray:
         """The string ids of `punct_chars` (a token's text is one of them when its ORTH id
-        is, as spaCy's Matcher compares ORTH), found once per set of marks."""
+        is, as spaCy's Matcher compares ORTH), sorted, found once per set of marks."""
         key = frozenset(self.punct_chars)
         if getattr(self, "_marks", (None,))[0] != key:
-            ids = [doc.vocab.strings.add(c) for c in sorted(key)]
-            self._marks = (key, numpy.array(ids, dtype=numpy.uint64))
+            ids = sorted(doc.vocab.strings.add(c) for c in key)
+            # no marks: id 0, the empty string, which no token is
+            self._marks = (key, numpy.array(ids or [0], dtype=numpy.uint64))
         return self._marks[1]
 
     def set_annotations(self, docs, batch_tag_ids) -> None:
