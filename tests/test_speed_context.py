@@ -346,3 +346,20 @@ def test_shipped_context_patterns_are_matched_from_their_first_words(nlp):
         want = sorted(token_matcher(doc), key=lambda m: (m[1], m[2], m[0]))
         got = fast_context._token_matches(token_matcher, doc)
         assert sorted(got, key=lambda m: (m[1], m[2], m[0])) == want
+
+
+def test_reasons_read_polarity_only_where_a_rule_asks_and_targets_are_independent(nlp):
+    """imr_reasons' fast path gives ConText only the hits of `when` rules, which is exact while
+    no modifier rule limits its targets (`max_targets`); a rule that does turns it off."""
+    from imr_extract.rules import packaged_rules
+
+    component = nlp.get_pipe("imr_reasons")
+    assert component._targets_independent
+    rules = packaged_rules("reasons.jsonl")
+    assert any(r.get("when", "any") != "any" for r in rules if r["kind"] == "target")
+    assert any(r.get("when", "any") == "any" for r in rules if r["kind"] == "target")
+    other = reasons.DecisionReasons(nlp, "imr_reasons_limited")
+    other.set_rules(rules)
+    assert other._targets_independent
+    other._modifiers[0].max_targets = 1
+    assert not other._targets_independent

@@ -211,6 +211,12 @@ class DecisionReasons(RuleComponent):
             self._modifier_rules[key] = rule
 
     @property
+    def _targets_independent(self) -> bool:
+        """No modifier limits how many targets it modifies (ConTextRule `max_targets`, which
+        reasons.jsonl does not set): a target's modifiers do not depend on the other targets."""
+        return all(rule.max_targets is None for rule in self._modifiers)
+
+    @property
     def _context(self):
         """medspaCy's ConText with the modifier rules, for the plain path (`fast: false`) and
         the tests that compare the two: built on first need, which the fast path never has
@@ -266,13 +272,20 @@ class DecisionReasons(RuleComponent):
                     if span is not None:
                         span._.imr_decision_index = part._.imr_decision_index
                         targets.append(span)
-        doc.spans[TARGETS_KEY] = targets
+        # fast: ConText reads only the hits of the rules that ask for their polarity (`when`);
+        # with no max_targets on a modifier, a target's modifiers do not depend on the others
+        polar = targets
+        if self.fast and self._targets_independent:
+            polar = [
+                t for t in targets if self._target_rules[int(t.label_)].get("when", "any") != "any"
+            ]
+        doc.spans[TARGETS_KEY] = polar
         negated = set()
-        if targets:
+        if polar:
             edges = (
-                self._sentence_context(doc, targets, sentences)
+                self._sentence_context(doc, polar, sentences)
                 if self.fast
-                else run_context(self._context, doc, targets, fast=False)
+                else run_context(self._context, doc, polar, fast=False)
             )
             negated = {
                 (t.start, t.end, t.label_)
