@@ -17,7 +17,7 @@ from imr_extract.api import (
 from imr_extract.columns import explode
 from imr_extract.stats import outcome_rates
 
-__version__ = "0.10.0"
+__version__ = "0.10.1"
 
 __all__ = [
     "__version__",
