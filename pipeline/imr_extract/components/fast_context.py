@@ -14,11 +14,12 @@ is called on no targets; a later medspaCy that matches only in the targets' sent
 that test fails then.
 
 Matching and scopes are medspaCy's too, with two shortcuts that leave them unchanged (issue
-17): the token patterns are matched only from the tokens their first word can be, each up to
-the furthest token it could reach (`_token_matches`: a wildcard that may not cross a sentence
-start ends at the next one), and `update_scopes` compares only modifiers of the same sentence
-(`_update_scopes`: a modifier's scope stays inside its sentence, and `limit_scope` changes
-nothing for two scopes in different sentences). Both fall back to medspaCy's own call where
+17): the token patterns are matched only from the tokens their first word can be (and, for a
+pattern whose second word follows across optional line breaks, where that word follows), each
+up to the furthest token it could reach (`_token_matches`: a wildcard that may not cross a
+sentence start ends at the next one; overlapping windows are one), and `update_scopes`
+compares only modifiers of the same sentence (`_update_scopes`: a modifier's scope stays inside
+its sentence, and `limit_scope` changes nothing for two scopes in different sentences). Both fall back to medspaCy's own call where
 their conditions do not hold. They read ConText's matcher by its private names
 (`_ConText__matcher`, `_MedspacyMatcher__matcher`: medspaCy 1.3.1, pinned); the tests compare
 them with medspaCy's own matching and `update_scopes`.
@@ -136,8 +137,8 @@ def _token_matches(token_matcher, doc: Doc, plans=False) -> list[tuple[int, int,
     wildcard (*, +) that may not take a sentence start (IS_SENT_START: false), and no
     callbacks; else the whole Doc is matched. A pattern whose second word follows its first
     with only optional whitespace tokens between ("in case of" across a line break) opens a
-    window only where that word is there: "in", "not" and "has" start a tenth of a letter's
-    words. `plans`: `_plans(token_matcher)` if known. The matches are those of the whole
+    window only where that word is there ("in", "not" and "has" opened 3 in 5 windows). `plans`:
+    `_plans(token_matcher)` if known. The matches are those of the whole
     Doc; only the order of matches with the same start and end may differ (medspaCy's
     pruning sorts them by start and end)."""
     if plans is False:
