@@ -19,10 +19,10 @@ pattern whose second word follows across optional line breaks, where that word f
 up to the furthest token it could reach (`_token_matches`: a wildcard that may not cross a
 sentence start ends at the next one; overlapping windows are one), and `update_scopes`
 compares only modifiers of the same sentence (`_update_scopes`: a modifier's scope stays inside
-its sentence, and `limit_scope` changes nothing for two scopes in different sentences). Both fall back to medspaCy's own call where
-their conditions do not hold. They read ConText's matcher by its private names
-(`_ConText__matcher`, `_MedspacyMatcher__matcher`: medspaCy 1.3.1, pinned); the tests compare
-them with medspaCy's own matching and `update_scopes`.
+its sentence, and `limit_scope` changes nothing for two scopes in different sentences). Both
+fall back to medspaCy's own call where their conditions do not hold. They read ConText's
+matcher by its private names (`_ConText__matcher`, `_MedspacyMatcher__matcher`: medspaCy 1.3.1,
+pinned); the tests compare them with medspaCy's own matching and `update_scopes`.
 """
 
 from __future__ import annotations
