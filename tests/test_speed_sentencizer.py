@@ -3,6 +3,7 @@ replaces in the pipeline under the same pipe name."""
 
 from __future__ import annotations
 
+import numpy
 import pytest
 from spacy.attrs import SENT_START
 
@@ -70,3 +71,14 @@ def test_same_sentence_starts_on_the_corpus(nlp, corpus):
         a, b = nlp.make_doc(text), nlp.make_doc(text)
         plain(a), fast(b)
         assert b.to_array([SENT_START]).tolist() == a.to_array([SENT_START]).tolist(), path.name
+
+
+def test_in_sorted_is_numpy_isin_on_sorted_ids():
+    """The binary search the sentencizer and ConText's fast path use gives numpy.isin's
+    answer: ids below, between and above the sorted ones, 64-bit ids, none sorted at all."""
+    from imr_extract.components.base import in_sorted
+
+    ids = numpy.array([0, 5, 7, 9, 2**63 + 3, 2**64 - 1, 12], dtype=numpy.uint64)
+    for sorted_ids in ([], [7], [5, 9, 2**63 + 3], [0, 12, 2**64 - 1]):
+        wanted = numpy.array(sorted_ids, dtype=numpy.uint64)
+        assert in_sorted(wanted, ids).tolist() == numpy.isin(ids, wanted).tolist()

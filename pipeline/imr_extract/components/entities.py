@@ -117,18 +117,16 @@ class EntityResolver(RuleComponent):
             if "qualifier" in r
         ]
         filters = [r for r in self.rules if "label" in r]
-        self._after = [(r["label"], re.compile(r["after"])) for r in filters if "after" in r]
-        self._before = [
-            (r["label"], re.compile(f"(?:{r['before']})$")) for r in filters if "before" in r
-        ]
-        self._inside = {(r["label"], r["inside"]) for r in filters if "inside" in r}
-        # the same filters by label, in their order, for `_filtered`
+        # the "after" and "before" filters by label, in their order (`_filtered`)
         self._after_by_label: dict[str, list] = {}
-        for label, pattern in self._after:
-            self._after_by_label.setdefault(label, []).append(pattern)
         self._before_by_label: dict[str, list] = {}
-        for label, pattern in self._before:
-            self._before_by_label.setdefault(label, []).append(pattern)
+        for r in filters:
+            if "after" in r:
+                self._after_by_label.setdefault(r["label"], []).append(re.compile(r["after"]))
+            if "before" in r:
+                pattern = re.compile(f"(?:{r['before']})$")
+                self._before_by_label.setdefault(r["label"], []).append(pattern)
+        self._inside = {(r["label"], r["inside"]) for r in filters if "inside" in r}
         routes = [r for r in self.rules if r.get("route_rule")]
         self._route_names = {r["term"]: r["route"] for r in routes if r["kind"] == "name"}
         words = {r["term"]: r["route"] for r in routes if r["kind"] == "word"}

@@ -35,6 +35,7 @@ from spacy.attrs import IS_SPACE, LOWER, SENT_START
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
+from imr_extract.components.base import in_sorted
 from imr_extract.components.sentences import Sentences
 
 NO_TARGETS = "imr_context_no_targets"  # a Doc attribute that is always empty
@@ -137,28 +138,23 @@ def _token_matches(token_matcher, doc: Doc, plans=False) -> list[tuple[int, int,
     wildcard (*, +) that may not take a sentence start (IS_SENT_START: false), and no
     callbacks; else the whole Doc is matched. A pattern whose second word follows its first
     with only optional whitespace tokens between ("in case of" across a line break) opens a
-    window only where that word is there ("in", "not" and "has" opened 3 in 5 windows). `plans`:
-    `_plans(token_matcher)` if known. The matches are those of the whole
-    Doc; only the order of matches with the same start and end may differ (medspaCy's
-    pruning sorts them by start and end)."""
+    window only where that word is there ("in", "not" and "has" opened 3 in 5 windows).
+    `plans`: `_plans(token_matcher)` if known. The matches are those of the whole Doc; only
+    the order of matches with the same start and end may differ (medspaCy's pruning sorts
+    them by start and end)."""
     if plans is False:
         plans = _plans(token_matcher)
     if plans is None or not len(doc):
         return token_matcher(doc) if len(token_matcher) else []
     array = doc.to_array([LOWER, SENT_START, IS_SPACE])
     n = len(doc)
-    # the tokens whose word starts a pattern: a binary search of the sorted word ids (uint64,
-    # as spaCy's; numpy.isin sorts both arrays for every letter, 3.5x slower)
     by_word: dict[int, list] = {}  # each first word's patterns: (specs, second)
     for words, specs, second in plans:
         for word in words:
             by_word.setdefault(word, []).append((specs, second))
+    # the tokens whose word starts a pattern
     first_ids = numpy.array(sorted(by_word), dtype=numpy.uint64)
-    if not len(first_ids):
-        return []
-    at = numpy.searchsorted(first_ids, array[:, 0])
-    at[at == len(first_ids)] = 0
-    firsts = numpy.flatnonzero(first_ids[at] == array[:, 0]).tolist()
+    firsts = numpy.flatnonzero(in_sorted(first_ids, array[:, 0])).tolist()
     if not firsts:
         return []
     lower, space = array[:, 0].tolist(), array[:, 2].tolist()
