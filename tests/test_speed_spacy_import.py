@@ -35,7 +35,9 @@ def test_spacy_info_and_the_real_cli_work_after_the_stand_in():
     """The stand-ins are gone once spaCy is imported: `spacy.info()` imports the real
     command, and `import spacy.cli` gives the real package with its commands."""
     found = _run(
-        "import sys, json, imr_extract, spacy\n"
+        "import sys, json, imr_extract\n"
+        "imr_extract.load  # the package imports spaCy (with the stand-ins) on first use\n"
+        "import spacy\n"
         "stand_in = 'spacy.cli' in sys.modules\n"
         "info = spacy.info()\n"
         "import spacy.cli\n"

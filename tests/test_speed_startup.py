@@ -37,6 +37,26 @@ def test_importing_the_cli_imports_nothing_heavy():
     assert not _modules_after("import imr_extract.cli") & {*HEAVY, "pandas", "pyarrow"}
 
 
+def test_importing_the_package_imports_nothing_until_its_api_is_used():
+    """`imr-extract run` forks its reader before spaCy is imported (read_ahead.py): the
+    package must stay light, and its API still be there on first use."""
+    assert not _modules_after("import imr_extract") & {"spacy", "numpy", *HEAVY}
+    loaded = _modules_after(
+        "import imr_extract\n"
+        "from imr_extract import load, run_corpus, explode, outcome_rates\n"
+        "assert all(callable(getattr(imr_extract, n)) for n in imr_extract.__all__[1:])\n"
+        "assert set(imr_extract.__all__) <= set(dir(imr_extract))"
+    )
+    assert "spacy" in loaded
+
+
+def test_the_package_says_which_names_it_lacks():
+    import imr_extract
+
+    with pytest.raises(AttributeError, match="no attribute 'lod'"):
+        imr_extract.lod  # noqa: B018
+
+
 def test_loading_the_pipeline_imports_no_quickumls():
     """ConText and the reasons use medspaCy; QuickUMLS (and nltk, scipy, scikit-learn that
     it imports) must stay out. Fails if medspaCy starts needing more of QuickUMLS than the

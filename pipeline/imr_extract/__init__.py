@@ -1,33 +1,43 @@
-"""imr-extract: California IMR final determination letters in, research tables out."""
+"""imr-extract: California IMR final determination letters in, research tables out.
 
-from imr_extract.spacy_import import import_spacy
+Importing the package imports nothing heavy: the API below is imported on first use, with spaCy
+imported first without its command line (`spacy_import.py`). `imr-extract run --n-process N`
+relies on this: it forks its reader (`read_ahead.py`) before spaCy is imported, so the reader
+works through the import as well as the loading of the pipeline.
+"""
 
-import_spacy()  # before anything below imports spaCy: see spacy_import.py
+from __future__ import annotations
 
-# ruff: noqa: E402
-from imr_extract.api import (
-    load,
-    load_docs,
-    load_run,
-    pipe_documents,
-    read_corpus,
-    run_corpus,
-    to_frames,
-)
-from imr_extract.columns import explode
-from imr_extract.stats import outcome_rates
+import importlib
 
 __version__ = "0.10.1"
 
-__all__ = [
-    "__version__",
-    "explode",
-    "load",
-    "load_docs",
-    "load_run",
-    "pipe_documents",
-    "read_corpus",
-    "run_corpus",
-    "outcome_rates",
-    "to_frames",
-]
+_API = {
+    "explode": "imr_extract.columns",
+    "load": "imr_extract.api",
+    "load_docs": "imr_extract.api",
+    "load_run": "imr_extract.api",
+    "pipe_documents": "imr_extract.api",
+    "read_corpus": "imr_extract.api",
+    "run_corpus": "imr_extract.api",
+    "outcome_rates": "imr_extract.stats",
+    "to_frames": "imr_extract.api",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'imr_extract' has no attribute {name!r}")
+    from imr_extract.spacy_import import import_spacy
+
+    import_spacy()
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_API})

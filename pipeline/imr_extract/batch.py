@@ -43,6 +43,12 @@ def use_pipeline(nlp, max_bytes: int) -> None:
     _worker["key"] = ("in-memory", id(nlp))
 
 
+def use_read_ahead(documents: dict) -> None:
+    """Take these documents (path: (SourceDocument, seconds to read), see `read_ahead.py`) as
+    read instead of reading their files; an empty dict to read every file again."""
+    _worker["read_ahead"] = documents
+
+
 def watch_parent(pid: int) -> None:
     """Make this worker stop between documents once process `pid` (the run) is gone."""
     _worker["parent"] = pid
@@ -58,7 +64,10 @@ def process_file(path: Path, keep_doc: bool = False):
     """Rows for one file, its normalised text, and the seconds it took (and its Doc, with
     `keep_doc`). Never raises."""
     started = time.perf_counter()
-    source = read_document(path, max_bytes=_worker["max_bytes"], furniture=_worker["furniture"])
+    ahead = _worker.get("read_ahead")
+    source, read_seconds = (ahead.pop(str(path), None) if ahead else None) or (None, 0.0)
+    if source is None:
+        source = read_document(path, max_bytes=_worker["max_bytes"], furniture=_worker["furniture"])
     doc = None
     if not source.ok:
         rows = error_rows(source, source.error)
@@ -70,7 +79,7 @@ def process_file(path: Path, keep_doc: bool = False):
         except Exception as exc:  # one broken letter must not end the run
             doc = None
             rows = error_rows(source, f"pipeline failed: {type(exc).__name__}: {exc}")
-    result = (rows, source.text, time.perf_counter() - started)
+    result = (rows, source.text, read_seconds + time.perf_counter() - started)
     return (*result, doc) if keep_doc else result
 
 

@@ -14,7 +14,8 @@ One JSON line per configuration on stdout, in this order:
   export (`doc_rows`), write (texts, parts and journal, then the merge; from the run's manifest);
 - `imr_extract_cli_one_letter`: start-up, `imr-extract run` on one letter;
 - `imr_extract_cli_n_process_N`: the run with `--n-process N`: speed-up against 1, peak RSS,
-  and the private memory of each forked worker (/proc/PID/smaps_rollup, sampled while running).
+  and the private memory of each forked worker (/proc/PID/smaps_rollup, sampled while running;
+  the reader that reads the first letters while the run loads, `read_ahead.py`, on its own).
   N = 1 is the run of `imr_extract_cli`. `machine_speedup_vs_1`: N processes of a pure-Python
   loop against one, measured just before (`machine_speedup`): the most this machine's cores
   give, whatever the program. The runs use small parts (`--batch-size`, 16 by
@@ -323,6 +324,7 @@ def run_cli(inputs: Path, out: Path, n_process: int, batch_size: int) -> dict:
             message = errors.read().decode(errors="replace")
             raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {message}")
     manifest = json.loads((out / "manifest.json").read_text())
+    reader = workers.pop(manifest.get("read_ahead", {}).get("pid"), [])  # not a worker
     return {
         "seconds": seconds,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,  # the run and its (reaped) workers
@@ -335,6 +337,8 @@ def run_cli(inputs: Path, out: Path, n_process: int, batch_size: int) -> dict:
         # flat memory: the mean over workers of the first and last sample of each
         "worker_private_mb_first": _mean([s[0]["private"] for s in workers.values()]),
         "worker_private_mb_last": _mean([s[-1]["private"] for s in workers.values()]),
+        # the process that reads the first letters while the run loads (read_ahead.py)
+        "reader_private_mb_peak": _mb(max((m["private"] for m in reader), default=0)),
         "manifest": manifest,
     }
 

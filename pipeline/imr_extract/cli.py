@@ -155,6 +155,17 @@ def _fail(message: str, code: int) -> int:
 
 
 def _command(args) -> int:
+    reader = None
+    if args.command == "run" and args.backend == "local" and not args.resume:
+        from imr_extract.read_ahead import start_for_run
+
+        # forked before spaCy is imported: it reads while this process imports and loads
+        reader = start_for_run(
+            args.inputs, args.out, args.n_process, args.batch_size, args.max_bytes
+        )
+    from imr_extract.spacy_import import import_spacy
+
+    import_spacy()  # the package imports nothing until its API is used (see __init__.py)
     if args.command == "run":
         from imr_extract.runner import RunExistsError, UsageError, run
         from imr_extract.store import RunLockedError
@@ -174,6 +185,7 @@ def _command(args) -> int:
                 scheduler=args.scheduler,
                 batch_size=args.batch_size,
                 excel_safe=args.excel_safe,
+                reader=reader,
             )
         except (RunExistsError, UsageError, RunLockedError) as exc:
             return _fail(exc, 2)

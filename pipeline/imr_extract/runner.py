@@ -26,18 +26,21 @@ from imr_extract.batch import (
     process_batch,
     text_file_name,
     tool_version,
+    use_read_ahead,
     with_part,
 )
 from imr_extract.components.lexicon import gc_paused
 from imr_extract.export import TABLES, error_rows
 from imr_extract.ingest import (
     DEFAULT_MAX_BYTES,
+    InputScan,
     SourceDocument,
     doc_id_of,
     file_sha1,
     path_text,
     scan_inputs,
 )
+from imr_extract.read_ahead import ReadAhead, worth_it
 from imr_extract.store import RunStore, new_attempt
 
 FORMATS = ("csv", "parquet", "both", "docbin")  # docbin: CSV tables plus the spaCy Docs
@@ -132,39 +135,49 @@ def run(
     scheduler: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     excel_safe: bool = False,
+    reader: ReadAhead | None = None,
 ) -> RunResult:
-    """Annotate every letter under `inputs` into the tables of `out_dir` (see the README)."""
-    out_dir = Path(out_dir)
-    _check_settings(fmt, backend, n_process, batch_size, max_bytes, out_dir)
-    store = RunStore(out_dir)
-    if store.exists() and not resume:
-        raise RunExistsError(
-            f"{out_dir} holds a previous run: use --resume to finish it, or another --out"
-        )
-    store.lock()
+    """Annotate every letter under `inputs` into the tables of `out_dir` (see the README).
+    `reader`: one started for this run by `read_ahead.start_for_run` (the CLI's); it is
+    ended here whatever happens."""
     try:
-        if store.exists() and not resume:  # another run started it while we waited
-            raise RunExistsError(f"{out_dir} holds a previous run: use --resume, or another --out")
-        store.remove_temporaries()
-        settings = {
-            "inputs": [str(p) for p in inputs],
-            "out_dir": str(out_dir),
-            "backend": backend,
-            "n_process": n_process,
-            "batch_size": batch_size,
-            "format": fmt,
-            "excel_safe": excel_safe,
-            "model": model or "built-in rules",
-        }
-        return _run(store, settings, model, max_bytes, progress, resume, scheduler)
+        out_dir = Path(out_dir)
+        _check_settings(fmt, backend, n_process, batch_size, max_bytes, out_dir)
+        store = RunStore(out_dir)
+        if store.exists() and not resume:
+            raise RunExistsError(
+                f"{out_dir} holds a previous run: use --resume to finish it, or another --out"
+            )
+        store.lock()
+        try:
+            if store.exists() and not resume:  # another run started it while we waited
+                raise RunExistsError(
+                    f"{out_dir} holds a previous run: use --resume, or another --out"
+                )
+            store.remove_temporaries()
+            settings = {
+                "inputs": [str(p) for p in inputs],
+                "out_dir": str(out_dir),
+                "backend": backend,
+                "n_process": n_process,
+                "batch_size": batch_size,
+                "format": fmt,
+                "excel_safe": excel_safe,
+                "model": model or "built-in rules",
+            }
+            return _run(store, settings, model, max_bytes, progress, resume, scheduler, reader)
+        finally:
+            store.unlock()
     finally:
-        store.unlock()
+        if reader is not None:
+            reader.close()
 
 
-def plan_inputs(inputs: list[str], out_dir: Path) -> list[Planned]:
+def plan_inputs(inputs: list[str], out_dir: Path, scan: InputScan | None = None) -> list[Planned]:
     """Every input as a row to be, in input order: files (a second file with a doc_id already
-    taken is an error row), then the inputs skipped when the folders were walked."""
-    scan = scan_inputs(inputs, exclude=[out_dir])
+    taken is an error row), then the inputs skipped when the folders were walked (`scan`,
+    when they were walked already)."""
+    scan = scan or scan_inputs(inputs, exclude=[out_dir])
     plan, owners = [], {}
     for path in scan.files:
         doc_id, warnings = doc_id_of(path)
@@ -196,36 +209,45 @@ def _missing_inputs(done: dict[str, dict], plan: list[Planned], inputs: list[str
     return missing
 
 
-def _run(store, settings, model, max_bytes, progress, resume, scheduler) -> RunResult:
+def _run(store, settings, model, max_bytes, progress, resume, scheduler, reader) -> RunResult:
     out_dir = store.out_dir
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
     done = store.entries() if resume else {}
-    plan = plan_inputs(settings["inputs"], out_dir)
+    plan = plan_inputs(settings["inputs"], out_dir, reader.scan if reader and not resume else None)
     plan += _missing_inputs(done, plan, settings["inputs"])
     attempt = new_attempt()
     todo = [p.path for p in plan if not p.error and not _is_done(done.get(p.key), p.path)]
 
     from tqdm import tqdm
 
-    timings = {"loading": 0.0}
-    if todo and settings["backend"] == "local":
-        t = time.perf_counter()
-        with gc_paused():
-            init_worker(model, max_bytes)
-            if not gc.get_freeze_count():
-                # The pipeline lives as long as the process: no collection needs to scan its
-                # ~300,000 objects again (a quarter of a second on one letter), and forked
-                # workers keep its pages shared. Once per process, so garbage cannot pile up.
-                gc.freeze()
-        timings["loading"] = time.perf_counter() - t
-    t = time.perf_counter()
-    bar = tqdm(total=len(todo), unit="doc", disable=not progress, file=sys.stderr)
     parts = (f"{attempt}-{k:06d}" for k in range(10**9))
     jobs = [
         ([str(p) for p in batch], next(parts)) for batch in batches(todo, settings["batch_size"])
     ]
+    timings = {"loading": 0.0}
+    read_ahead = {}
+    if todo and settings["backend"] == "local":
+        t = time.perf_counter()
+        if reader is None and worth_it(settings["n_process"], len(jobs)):
+            reader = ReadAhead([str(p) for p in todo], max_bytes)
+        try:
+            with gc_paused():
+                init_worker(model, max_bytes)
+                if not gc.get_freeze_count():
+                    # The pipeline lives as long as the process: no collection needs to scan
+                    # its ~300,000 objects again (a quarter of a second on one letter), and
+                    # forked workers keep its pages shared. Once per process, so garbage
+                    # cannot pile up.
+                    gc.freeze()
+        finally:
+            if reader is not None:
+                read_ahead = reader.collect()
+        timings["loading"] = time.perf_counter() - t
+    t = time.perf_counter()
+    bar = tqdm(total=len(todo), unit="doc", disable=not progress, file=sys.stderr)
     common = (str(out_dir.resolve()), model, max_bytes, settings["format"] == "docbin")
+    use_read_ahead(read_ahead)  # the workers forked from now on take these as read
     try:
         if settings["backend"] == "dask":
             from imr_extract.dask_backend import run_dask
@@ -234,6 +256,7 @@ def _run(store, settings, model, max_bytes, progress, resume, scheduler) -> RunR
         else:
             _run_local(jobs, common, store, settings["n_process"], bar, lambda: next(parts))
     finally:
+        use_read_ahead({})
         bar.close()
     _record_errors([p for p in plan if p.error], store, next(parts))
     for p in plan:
@@ -249,6 +272,11 @@ def _run(store, settings, model, max_bytes, progress, resume, scheduler) -> RunR
     timings["merging"] = time.perf_counter() - t
     problems += _disagreements(entries, merged)
     manifest = _manifest(entries, merged, started_at, t0, len(todo), timings, settings)
+    # the documents read while the pipeline loaded, and by which process (see read_ahead.py)
+    manifest["read_ahead"] = {
+        "documents": len(read_ahead),
+        "pid": reader.process.pid if reader is not None else None,
+    }
     if problems:
         manifest["problems"] = problems
     written = store.publish(merged, manifest)

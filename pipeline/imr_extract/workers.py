@@ -10,7 +10,6 @@ of the parent between documents), so no orphan writes into `--out` after a kill.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing as mp
 import os
 import signal
@@ -22,6 +21,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from imr_extract.batch import process_batch, watch_parent
+from imr_extract.orphans import die_with_parent
 
 DIED = "worker process died while processing this document (killed, or out of memory)"
 
@@ -41,21 +41,10 @@ class BatchFailed(Exception):
         self.error = error
 
 
-def _die_with_parent(parent: int) -> None:
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # the run died before prctl took effect
-        os._exit(1)
-    watch_parent(parent)
-
-
 def _worker_main(conn, parent: int, common: tuple) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
-    _die_with_parent(parent)
+    die_with_parent(parent)
+    watch_parent(parent)  # and stop between documents
     while True:
         try:
             job = conn.recv()
