@@ -181,3 +181,27 @@ def test_evaluator_on_a_synthetic_gold_file(tmp_path, capsys):
     print_item_types(stats)
     out = capsys.readouterr().out
     assert "accuracy" in out and "imaging → electrodiagnostic: 1" in out
+
+
+def test_rules_tried_where_their_words_start_give_what_a_search_gives():
+    """The fast path (each rule tried with `match` where one of its start words starts, on an
+    ASCII item) against `search` with every rule: on the vocabulary's items, the same items
+    cased and cut at every word, and non-ASCII items (the Kelvin sign and the long s fold to
+    k and s under IGNORECASE; an item holding one is searched as before)."""
+    from test_item_type_vocabulary import CASES, DRUG_NAMED
+
+    plain = compile_rules(packaged_rules("item_type_rules.csv"), fast=False)
+    assert sum(r.starts is not None for r in RULES) >= 15  # most rules have start words
+    items = [item for item, _ in CASES + DRUG_NAMED]
+    items += [item.upper() for item in items] + [item.title() for item in items]
+    for item in list(items):
+        words = item.split()
+        items += [" ".join(words[k:]) for k in range(1, len(words))]
+        items += [" ".join(words[:k]) for k in range(1, len(words))]
+    items += ["\u212aenalog injection", "ſplint", "Cervical collar ſoft", "Post-surgery stay"]
+    items += ["QME panel", "Lab panel", "INR", "xINR", "pt/inr", "Associated surgical service: PT"]
+    for entities in ([], [("MEDICATION", None)], [("PROCEDURE", "imaging")]):
+        for item in items:
+            assert classify_item(item, entities, RULES) == classify_item(item, entities, plain), (
+                item
+            )

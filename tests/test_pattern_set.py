@@ -123,6 +123,20 @@ def test_word_prefixes_follow_optional_parts():
     assert word_prefixes(re.compile(r"\b(?:a\s+)*gap")) == {"a", "gap"}
 
 
+def test_word_prefixes_pass_over_lookarounds():
+    """A lookbehind or lookahead takes no characters: the match starts with what follows."""
+    assert word_prefixes(re.compile(r"\b(?<!not )(?<!no )need\b|\b(?!nor)no\w*")) == {"need", "no"}
+    patterns = [
+        re.compile(r"\b(?<!not )needs?\b"),
+        re.compile(r"\b(?!nor)no\w*"),
+        re.compile(r"\bno"),
+    ]
+    pattern_set = PatternSet(patterns)
+    assert pattern_set.alone == []
+    text = "not need, needs; no need not needs nothing not"
+    assert _joint(pattern_set, text) == _plain(patterns, text)
+
+
 def test_plain_switch_scans_each_pattern_alone(reason_patterns):
     pattern_set = PatternSet(reason_patterns, joint=False)
     assert pattern_set.scanner is None and len(pattern_set.alone) == len(reason_patterns)

@@ -59,8 +59,8 @@ def prefixes(items) -> set[str] | None:
         if acc:
             return {acc}
         rest = items[k + 1 :]
-        if op is _sre.AT:  # zero-width: the match starts with what follows
-            continue
+        if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):  # zero-width: the match starts
+            continue  # with what follows
         if op is _sre.SUBPATTERN:
             if av[1] & (re.IGNORECASE | re.ASCII | re.LOCALE):  # (?i:...) and the like
                 return None
