@@ -235,3 +235,28 @@ def test_each_structural_check_on_its_own(code):
 
 def test_every_qa_code_of_the_splitter_has_a_case_here():
     assert set(QA_CASES) == set(QA_CODES)
+
+
+def _found(text: str, rules: DecisionRules):
+    found = find_decisions(text, 0, len(text), rules)
+    return [vars(d) for d in found], check_decisions(text, 0, len(text), found, rules)
+
+
+def test_lines_skipped_for_want_of_an_outcome_word_change_nothing():
+    """Speed (issue 17): `_outcome_at` skips an ASCII line that holds no outcome value (lower
+    case), the orphan check a line without one as written, and part labels are found by a
+    pattern without groups. An empty word is in every line: with it nothing is skipped (the
+    plain path). Every case of this file, run together, with the outcome cased every way and
+    behind non-ASCII text, gives the same decisions, parts and flags both ways."""
+    import dataclasses
+
+    plain = dataclasses.replace(RULES, outcomes_lower=("",), outcomes_written=("",))
+    lines = ["Norco 10/325mg #60: Upheld", "Lidoderm patch:  OVERTURNED", "Brace: upheld.", "Cane:"]
+    lines += ["Upheld", "Overturned .", "TENS unit: UpHeld", "Caf\u00e9 visit: Overturned"]
+    lines += ["\u212aenalog: Upheld", "Soma \u2013 Overturned\u200b", "the denial is upheld."]
+    bodies = [block(line) for line in lines] + [block("Brace"), *QA_CASES.values()]
+    bodies += ["".join(bodies), "Decision rationale: Upheld\nMAXIMUS guideline: x: Upheld\n"]
+    for body in bodies:
+        text = INTRO + "\n" + body
+        assert _found(text, RULES) == _found(text, plain), body
+    assert len(_found(INTRO + "\n" + "".join(bodies), RULES)[0]) >= 20
