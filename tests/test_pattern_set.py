@@ -10,7 +10,7 @@ import re
 import pytest
 
 from imr_extract.components.reasons import _lowered, _spaced
-from imr_extract.pattern_set import PatternSet, word_prefixes
+from imr_extract.pattern_set import AnySearch, PatternSet, alternatives, word_prefixes
 from imr_extract.rules import packaged_rules
 
 from conftest import SAMPLES, read_sample
@@ -181,3 +181,76 @@ def test_saved_prefixes_give_the_same_scan_and_are_used_on_load(nlp, tmp_path, m
     monkeypatch.setattr(pattern_set, "word_prefixes", lambda p: parsed.append(p) or real(p))
     pattern_set.PatternSet(again.patterns, known=edited)
     assert [pattern_set.prefix_key(p) for p in parsed] == [first]
+
+
+# ---- AnySearch ----------------------------------------------------------------------------
+
+
+def test_alternatives_split_only_at_the_top_level():
+    assert alternatives(r"a|(b|c)|[|]|\||d") == ["a", "(b|c)", "[|]", r"\|", "d"]
+    assert alternatives(r"[]|]x|[^]|]y|(?:[(]|z)") == ["[]|]x", "[^]|]y", "(?:[(]|z)"]
+    assert alternatives("abc") == ["abc"]
+    for source in (r"a|(b|c)|[|]|\||d", r"[]|]x|[^]|]y|(?:[(]|z)", r"\b(?:a|b)\s+c|^\W*d"):
+        assert "|".join(alternatives(source)) == source
+
+
+def _sentences() -> list[str]:
+    """Sentences of the samples, each also upper-cased, title-cased, cut at every word and
+    with a non-ASCII letter that IGNORECASE folds (the Kelvin sign, the long s)."""
+    texts = [read_sample(p.name) for p in sorted(SAMPLES.glob("*.txt"))]
+    sentences = [s for t in texts for s in re.split(r"(?<=[.;:])\s+", t)]
+    words = [w for s in sentences[:60] for w in s.split()]
+    sentences += [" ".join(words[k : k + 9]) for k in range(0, len(words), 4)]
+    sentences += [s.upper() for s in sentences] + [s.title() for s in sentences]
+    sentences += ["\u212aeep it: the ſame guidelines are not recommended.", "ſo it is here."]
+    sentences += ["A ſplint, a ſling and ſurgery are ſupported ſince ſhe ſubmitted it."]
+    sentences += ["\u212aenalog is \u212anown to \u212aeep the patient's pain low."]
+    return sentences
+
+
+def test_any_search_finds_what_search_finds():
+    """On the reasons' sentence rules and the item-type rules (IGNORECASE, led by `^`, `\\b`,
+    groups and lookbehinds), over the samples' sentences cased every way and non-ASCII."""
+    from imr_extract.components.reasons import DecisionReasons  # noqa: F401 (registers)
+    from imr_extract.normalize.item_types import compile_rules
+
+    rules = packaged_rules("reasons.jsonl")
+    patterns = [
+        re.compile(_spaced(r["pattern"]), re.I)
+        for r in rules
+        if r["kind"] in ("guideline", "conclusion", "case", "target")
+    ]
+    patterns += [r.regex for r in compile_rules(packaged_rules("item_type_rules.csv")) if r.regex]
+    searches = [AnySearch(p) for p in patterns]
+    assert sum(s.starts is not None for s in searches) >= 0.7 * len(searches)
+    assert any(s.starts is not None and s.rest is not None for s in searches)  # split ones
+    sentences = _sentences()
+    for search in searches:
+        plain = AnySearch(search.pattern, fast=False)
+        assert plain.starts is None
+        for sentence in sentences:
+            expected = search.pattern.search(sentence) is not None
+            assert search.found(sentence) == plain.found(sentence) == expected, (
+                search.pattern.pattern[:60],
+                sentence,
+            )
+
+
+def test_any_search_leaves_what_it_cannot_read_to_search():
+    whole = [
+        re.compile(r"(?i)\bnot\b|\bno\b"),  # inline flags
+        re.compile(r"\b(no)\s+\1\b|\bnot"),  # a backreference
+        re.compile(r"[Nn]o|\d+"),  # no literal start word
+    ]
+    for pattern in whole:
+        search = AnySearch(pattern)
+        assert search.starts is None
+        for text in ("No no", "not", "x 12", "nothing"):
+            assert search.found(text) == (pattern.search(text) is not None)
+    split = AnySearch(re.compile(r"\bnot\b|^\W*no\b|\bnever", re.I))
+    assert split.starts is not None and split.rest.pattern == r"^\W*no\b"
+    for text in ("NOT", "-- No way", "a no", "Never", "\u212aNOT", "nothing", "ſo not"):
+        assert split.found(text) == (split.pattern.search(text) is not None), text
+    cased = AnySearch(re.compile(r"\bNot\b|\bNever"))  # case-sensitive: compared as written
+    for text in ("not", "Not", "NEVER", "Never", "\u00e9Not", "Nothing"):
+        assert cased.found(text) == (cased.pattern.search(text) is not None), text

@@ -186,3 +186,82 @@ class PatternSet:
                         found[i].append(m)
                         after[i] = m.end()
         return found
+
+
+# ---- whether a pattern matches anywhere: AnySearch ---------------------------------------------
+
+_INLINE_FLAGS = re.compile(r"\(\?[aiLmsux-]+[:)]")
+
+
+def alternatives(source: str) -> list[str]:
+    """The top-level alternatives of a regex source (`a|(b|c)|[|]` → a, (b|c), [|]); joined
+    with "|" they are `source` again."""
+    parts, start, depth, in_class, i = [], 0, 0, False, 0
+    while i < len(source):
+        char = source[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if source[i + 1 : i + 2] == "^":
+                i += 1
+            if source[i + 1 : i + 2] == "]":  # a "]" first in a class is a character
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(source[start:i])
+            start = i + 1
+        i += 1
+    return [*parts, source[start:]]
+
+
+class AnySearch:
+    """`bool(pattern.search(text))`, trying the pattern only where one of the words that start
+    the matches of its alternatives starts (issue 17).
+
+    A pattern led by `\\b`, by a lookbehind or by a group, or with IGNORECASE, is tried at every
+    position of the text with all its alternatives. Most alternatives start with one of a few
+    literal words (`prefixes`); every match of the pattern then starts where one of those words
+    starts, and `Pattern.match` there is what `search` tries at that position. One scan with a
+    lookahead of the words (in the lower-cased text under IGNORECASE, on ASCII texts only: there
+    an ASCII letter folds only to ASCII letters) finds those positions; the alternatives whose
+    words cannot be read are searched as one pattern, as before. A pattern with inline flags
+    or a backreference, or a non-ASCII text under IGNORECASE, is searched whole.
+    `fast=False` searches whole always (the plain path, for comparisons)."""
+
+    def __init__(self, pattern: re.Pattern, fast: bool = True) -> None:
+        self.pattern = pattern
+        self.starts: re.Pattern | None = None  # a lookahead of the start words
+        self.rest: re.Pattern | None = pattern  # the alternatives searched as before
+        self.folded = bool(pattern.flags & re.IGNORECASE)
+        source = pattern.pattern
+        if not fast or _INLINE_FLAGS.search(source) or _BACKREFERENCE.search(source):
+            return
+        words: set[str] = set()
+        rest = []
+        for alternative in alternatives(source):
+            found = prefixes(_sre_parse.parse(alternative, pattern.flags).data)
+            if not found or "" in found or (self.folded and not all(w.isascii() for w in found)):
+                rest.append(alternative)
+            else:
+                words |= {w.lower() for w in found} if self.folded else found
+        if not words:
+            return
+        self.starts = re.compile("(?=" + "|".join(re.escape(w) for w in sorted(words)) + ")")
+        self.rest = re.compile("|".join(rest), pattern.flags) if rest else None
+
+    def found(self, text: str) -> bool:
+        """Whether `self.pattern.search(text)` finds a match."""
+        if self.starts is None or (self.folded and not text.isascii()):
+            return self.pattern.search(text) is not None
+        scanned = text.lower() if self.folded else text
+        match = self.pattern.match
+        if any(match(text, m.start()) for m in self.starts.finditer(scanned)):
+            return True
+        return self.rest is not None and self.rest.search(text) is not None

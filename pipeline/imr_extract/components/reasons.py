@@ -44,7 +44,7 @@ from imr_extract.components.context import _quiet_medspacy
 from imr_extract.components.decisions import DECISIONS_KEY, PARTS_KEY
 from imr_extract.components.fast_context import _edges, run_context
 from imr_extract.components.sentences import Sentences
-from imr_extract.pattern_set import PatternSet
+from imr_extract.pattern_set import AnySearch, PatternSet
 from imr_extract.rules import packaged_rules
 
 REASONS_KEY = "imr_reasons"
@@ -179,13 +179,15 @@ class DecisionReasons(RuleComponent):
             re.compile(_spaced(r["item"]), re.I) if r.get("item") else None
             for r in by_kind.get("target", [])
         ]
-        self._guidelines = [
-            re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("guideline", [])
-        ]
-        self._conclusions = [
-            re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("conclusion", [])
-        ]
-        self._case = [re.compile(_spaced(r["pattern"]), re.I) for r in by_kind.get("case", [])]
+        # whether a sentence quotes a guideline, concludes, is about the case (AnySearch:
+        # `pattern.search`, tried only where the patterns' start words start, when fast)
+        self._guidelines, self._conclusions, self._case = (
+            [
+                AnySearch(re.compile(_spaced(r["pattern"]), re.I), self.fast)
+                for r in by_kind.get(kind, [])
+            ]
+            for kind in ("guideline", "conclusion", "case")
+        )
         self._defaults = {r["outcome"]: r["code"] for r in by_kind.get("default", [])}
         self._medspacy_context = None  # built on first need (`_context`)
         modifiers = [
@@ -449,9 +451,9 @@ class DecisionReasons(RuleComponent):
         return known[sent]
 
     def _sentence_rank(self, sentence: str) -> int:
-        if any(g.search(sentence) for g in self._guidelines):
+        if any(g.found(sentence) for g in self._guidelines):
             return GUIDELINE
-        if any(c.search(sentence) for c in self._conclusions):
+        if any(c.found(sentence) for c in self._conclusions):
             return CONCLUSION
         if self._case and not self._about_case(sentence):
             return PLAIN
@@ -459,7 +461,7 @@ class DecisionReasons(RuleComponent):
 
     def _about_case(self, sentence: str) -> bool:
         """Whether the sentence speaks of this patient, their records or this request."""
-        return any(c.search(sentence) for c in self._case)
+        return any(c.found(sentence) for c in self._case)
 
     @staticmethod
     def _evidence(doc: Doc, hit: Span, part: Span, sentences: Sentences, code: str) -> Span:

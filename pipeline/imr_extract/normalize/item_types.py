@@ -5,13 +5,8 @@ be tested without a pipeline. The rules (resources/item_type_rules.csv) are trie
 order and the first that matches wins: specific cues ("PT/PTT" is a lab test, "spine surgery
 evaluation" a visit, an injection of lidocaine an injection) come before general ones.
 
-Speed (issue 17): every match of a rule starts with one of a few literal words ("brace",
-"splint", ...; `pattern_set.prefixes`), so on an ASCII item a rule is tried only where one of
-its words starts in the lower-cased item (`Pattern.match` there, which is what `search` does
-at each position), instead of at every position with all its alternatives (IGNORECASE folds
-an ASCII letter only to ASCII letters, but for the Kelvin sign and the long s, which an ASCII
-item lacks). A rule whose words cannot be read, or a non-ASCII item, is searched as before;
-tests/test_item_types.py compares both.
+Speed (issue 17): a rule is tried only where one of the words that start its matches starts
+(`pattern_set.AnySearch`; tests/test_item_types.py compares it with a plain search).
 """
 
 from __future__ import annotations
@@ -20,8 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from imr_extract.pattern_set import _sre_parse as _parser
-from imr_extract.pattern_set import prefixes
+from imr_extract.pattern_set import AnySearch
 from imr_extract.rules import packaged_rules
 
 MEDICATION = "@MEDICATION"
@@ -36,31 +30,21 @@ class ItemRule(NamedTuple):
     item_type: str
     pattern: str  # a regular expression, or @MEDICATION / @PROCEDURE
     regex: re.Pattern | None
-    starts: re.Pattern | None  # finds where one of the words that start its matches starts
+    search: AnySearch | None  # whether `regex` matches anywhere in a text
 
 
 def compile_rules(rules: Iterable[dict], fast: bool = True) -> list[ItemRule]:
     """The rules in file order; a rule naming a type outside the taxonomy is an error.
-    `fast=False`: no words, every rule searched (the plain path, for comparisons)."""
+    `fast=False`: every rule searched whole (the plain path, for comparisons)."""
     compiled = []
     for rule in rules:
         item_type, pattern = rule.get("item_type") or "", rule["pattern"]
         if item_type and item_type not in ITEM_TYPES:
             raise ValueError(f"item_type {item_type!r} is not in resources/item_types.csv")
         regex = None if pattern.startswith("@") else re.compile(pattern, re.I)
-        starts = _word_starts(regex) if regex is not None and fast else None
-        compiled.append(ItemRule(item_type, pattern, regex, starts))
+        search = AnySearch(regex, fast) if regex is not None else None
+        compiled.append(ItemRule(item_type, pattern, regex, search))
     return compiled
-
-
-def _word_starts(regex: re.Pattern) -> re.Pattern | None:
-    """A pattern that matches (empty) wherever one of the lower-case ASCII words that start
-    every match of `regex` starts, or None when those words cannot be read."""
-    found = prefixes(_parser.parse(regex.pattern, regex.flags).data)
-    if not found or "" in found or not all(w.isascii() for w in found):
-        return None
-    words = sorted({w.lower() for w in found})
-    return re.compile("(?=" + "|".join(re.escape(w) for w in words) + ")")
 
 
 def classify_item(
@@ -71,14 +55,10 @@ def classify_item(
     """The item_type of one item; `entities` are (label, item_type) of the entities of its
     text (item_type of a PROCEDURE from procedures.csv, None for other labels)."""
     text = PREFIX.sub("", item or "")
-    lowered = text.lower() if text.isascii() else None
     entities = list(entities)
-    for item_type, pattern, regex, starts in rules:
+    for item_type, pattern, regex, search in rules:
         if regex is not None:
-            if starts is not None and lowered is not None:
-                if any(regex.match(text, m.start()) for m in starts.finditer(lowered)):
-                    return item_type
-            elif regex.search(text):
+            if search.found(text):
                 return item_type
         elif pattern == MEDICATION:
             if any(label == "MEDICATION" for label, _ in entities):
