@@ -47,6 +47,24 @@ def test_spacy_info_and_the_real_cli_work_after_the_stand_in():
     assert found == [False, True, True, True]
 
 
+def test_any_module_of_the_package_imported_first_imports_spacy_without_its_cli():
+    """The hook the package installs: a script that imports `imr_extract.export` (not the
+    API) gets spaCy without its CLI or langcodes, spaCy's own loader, the hook gone after."""
+    found = _run(
+        "import sys, json\n"
+        "import imr_extract.export, spacy\n"
+        "from imr_extract.spacy_import import _FirstSpacyImport\n"
+        f"cli = [m for m in {CLI_ONLY!r} if m in sys.modules]\n"
+        "lang = [m for m in sys.modules if m.startswith('langcodes')]\n"
+        "hooks = [f for f in sys.meta_path if isinstance(f, _FirstSpacyImport)]\n"
+        "own = type(spacy.__loader__).__name__ == type(spacy.__spec__.loader).__name__\n"
+        "import spacy.cli\n"
+        "print(json.dumps([cli, lang, len(hooks), own, callable(spacy.cli.download),"
+        " type(spacy.__loader__).__name__]))"
+    )
+    assert found == [[], [], 0, True, True, "SourceFileLoader"]
+
+
 def test_an_earlier_import_of_spacy_is_left_alone():
     found = _run(
         "import sys, json, spacy\n"

@@ -1,14 +1,18 @@
 """imr-extract: California IMR final determination letters in, research tables out.
 
-Importing the package imports nothing heavy: the API below is imported on first use, with spaCy
-imported first without its command line (`spacy_import.py`). `imr-extract run --n-process N`
-relies on this: it forks its reader (`read_ahead.py`) before spaCy is imported, so the reader
-works through the import as well as the loading of the pipeline.
+Importing the package imports nothing heavy: the API below is imported on first use, and
+spaCy, whichever module imports it first, without its command line (`spacy_import.py`).
+`imr-extract run --n-process N` relies on this: it forks its reader (`read_ahead.py`) before
+spaCy is imported, so the reader works through the import as well as the loading.
 """
 
 from __future__ import annotations
 
 import importlib
+
+from imr_extract.spacy_import import install_import_hook
+
+install_import_hook()  # spaCy, when something imports it, without its CLI: spacy_import.py
 
 __version__ = "0.10.1"
 
@@ -31,9 +35,6 @@ def __getattr__(name: str):
     module = _API.get(name)
     if module is None:
         raise AttributeError(f"module 'imr_extract' has no attribute {name!r}")
-    from imr_extract.spacy_import import import_spacy
-
-    import_spacy()
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -163,9 +163,6 @@ def _command(args) -> int:
         reader = start_for_run(
             args.inputs, args.out, args.n_process, args.batch_size, args.max_bytes
         )
-    from imr_extract.spacy_import import import_spacy
-
-    import_spacy()  # the package imports nothing until its API is used (see __init__.py)
     if args.command == "run":
         from imr_extract.runner import RunExistsError, UsageError, run
         from imr_extract.store import RunLockedError

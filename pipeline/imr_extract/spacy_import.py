@@ -3,9 +3,12 @@
 spaCy 3.7's `spacy/__init__.py` runs `from .cli.info import info`, which imports the whole
 `spacy.cli` package: every command, typer, requests, and their dependencies (spaCy PR #12962
 made it lazy on the v4 branch only; PR #13933, open, proposes a lightweight CLI package). A
-run never uses spaCy's command line, so `import_spacy` imports spaCy with two stand-in modules
-for `spacy.cli` and `spacy.cli.info` and removes them at once: `spacy.info` still works (it
-imports the real command on first call), and a later `import spacy.cli` gets the real package.
+run never uses spaCy's command line, so the first import of spaCy in a process runs its
+`__init__` with two stand-in modules for `spacy.cli` and `spacy.cli.info` and removes them at
+once: `spacy.info` still works (it imports the real command on first call), and a later
+`import spacy.cli` gets the real package. The package installs an import hook for this
+(`install_import_hook`) that finds spaCy once, whichever module imports it first, and leaves
+spaCy's own loader on the module.
 
 `spacy.util` also imports `langcodes` at once (its language-name tables: about 35 ms, a tenth
 of spaCy's import), for `find_matching_language`, which only runs when a language code has no
@@ -22,6 +25,8 @@ Nothing is changed when spaCy is already imported, or when spaCy stops importing
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys
 import types
 
@@ -39,8 +44,55 @@ def _info(*args, **kwargs):
 def import_spacy() -> None:
     """Import spaCy, skipping the import of its command line, and of langcodes until it is
     read, when possible."""
+    install_import_hook()
+    import spacy  # noqa: F401
+
+
+def install_import_hook() -> None:
+    """Have the first `import spacy` of this process, wherever it comes from, go as the module
+    docstring says. The package calls this on import (it imports nothing else then: the
+    CLI forks its reader before spaCy, read_ahead.py); a hook, because any of its modules may
+    be the first one imported."""
     if "spacy" in sys.modules or any(name in sys.modules for name in SPACY_CLI_MODULES):
         return
+    if not any(isinstance(finder, _FirstSpacyImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _FirstSpacyImport())
+
+
+class _FirstSpacyImport(importlib.abc.MetaPathFinder):
+    """Finds spaCy's own spec, once, and gives it a loader that runs spaCy's `__init__` with
+    the stand-ins in `sys.modules`."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "spacy":
+            return None
+        sys.meta_path.remove(self)  # once: the next finders find spaCy as usual
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _WithStandIns(spec.loader)
+        return spec
+
+
+class _WithStandIns(importlib.abc.Loader):
+    def __init__(self, loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        module.__loader__ = module.__spec__.loader = self.loader  # spaCy's own, as ever
+        stand_ins = _stand_ins()
+        sys.modules.update(stand_ins)
+        try:
+            self.loader.exec_module(module)
+        finally:
+            for name, stand_in in stand_ins.items():
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]
+
+
+def _stand_ins() -> dict[str, types.ModuleType]:
     package = types.ModuleType("spacy.cli")
     package.__path__ = []  # a package with no submodules of its own
     info = types.ModuleType("spacy.cli.info")
@@ -49,13 +101,7 @@ def import_spacy() -> None:
     for name in LAZY_MODULES:
         if name not in sys.modules:
             stand_ins[name] = _LazyModule(name)
-    sys.modules.update(stand_ins)
-    try:
-        import spacy  # noqa: F401
-    finally:
-        for name, module in stand_ins.items():
-            if sys.modules.get(name) is module:
-                del sys.modules[name]
+    return stand_ins
 
 
 class _LazyModule(types.ModuleType):
