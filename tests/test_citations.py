@@ -148,3 +148,28 @@ def test_component_on_sample_letter(nlp):
     # every citation lies inside its guideline part, in the normalised text
     for span in doc.spans["imr_citations"]:
         assert span.text.replace("\n", " ").startswith(span._.imr_citation["raw"][:20])
+
+
+def test_titles_found_in_one_scan_give_what_each_title_finds():
+    """Speed (issue 17): the catalog's titles are matched in one scan from where their literal
+    prefixes start (`PatternSet(word_starts=False)`), against each title's own `finditer`:
+    the same citations from statements built of every title, glued, cut and chained."""
+    import itertools
+    import re
+
+    plain = CitationRules.from_rules(
+        packaged_rules("citations.jsonl"), packaged_rules("guidelines.csv"), fast=False
+    )
+    assert RULES.title_scan.scanner is not None and not RULES.title_scan.alone
+    titles = [r for r in packaged_rules("guidelines.csv") if r["kind"] == "title"]
+    names = [re.sub(r"\(\?:([^()|]*)\)\?", r"\1", r["pattern"]).split("|")[0] for r in titles]
+    names = [re.sub(r"[\\?()\[\]]|\(\?=.*", "", n).replace("d+", "9") for n in names]
+    joins = [", ", "; ", " and ", ". ", " ", "", "\n"]
+    statements = []
+    for (a, b), join in itertools.product(itertools.pairwise(names + names[:1]), joins):
+        statements.append(f"Decision based on MTUS {a}, Page(s): 74-96{join}{b} Page(s): 8.")
+        statements.append(f"{a}{join}{b}{join}ACOEM Chapter 8 {b[:12]}")
+    statements += [f"Decision based on {' '.join(names)}", "Chapter 8 Neck ACOEM ACOEM Knee"]
+    for statement in statements:
+        fields = [vars(c) for c in parse_citations(statement, RULES)]
+        assert fields == [vars(c) for c in parse_citations(statement, plain)], statement

@@ -97,6 +97,25 @@ def test_overlapping_prefixes_and_matches():
             assert _joint(pattern_set, text, pos, end) == _plain(patterns, text, pos, end)
 
 
+def test_patterns_that_need_not_start_a_word():
+    """`word_starts=False`: prefixes anywhere, inside words and overlapping, with pos/endpos."""
+    patterns = [
+        re.compile(r"(?:AC )?(?:Ch \d+ )?Neck"),
+        re.compile(r"eck(?:s)?"),
+        re.compile(r"(?:https?://)?(?:www\.)?x\.com\S*"),
+        re.compile(r"Up[Tt]o|UpTo[Dd]ate"),
+        re.compile(r"N\w+"),
+    ]
+    pattern_set = PatternSet(patterns, word_starts=False)
+    assert pattern_set.alone == []
+    assert PatternSet(patterns).alone == list(range(len(patterns)))  # no \b: alone by default
+    text = "AC Ch 8 Neck, ANeckecks http://www.x.com/a UpToDate UptoNecks AC AC Neck www.x.com"
+    assert _joint(pattern_set, text) == _plain(patterns, text)
+    for pos in range(len(text)):
+        for end in range(pos, len(text) + 1, 7):
+            assert _joint(pattern_set, text, pos, end) == _plain(patterns, text, pos, end)
+
+
 def test_patterns_left_to_their_own_scan():
     patterns = [
         re.compile(r"\bnot\b", re.I),  # prefixes would be compared as written
@@ -169,7 +188,7 @@ def test_saved_prefixes_give_the_same_scan_and_are_used_on_load(nlp, tmp_path, m
     assert (tmp_path / PREFIXES_FILE).exists()
     parsed = []
     real = pattern_set.word_prefixes
-    monkeypatch.setattr(pattern_set, "word_prefixes", lambda p: parsed.append(p) or real(p))
+    monkeypatch.setattr(pattern_set, "word_prefixes", lambda p, *a: parsed.append(p) or real(p, *a))
     loaded = type(pipe)(nlp, "imr_reasons").from_disk(tmp_path)
     assert parsed == []
     fresh, again = pipe._lower_targets, loaded._lower_targets
@@ -178,7 +197,7 @@ def test_saved_prefixes_give_the_same_scan_and_are_used_on_load(nlp, tmp_path, m
     known = again.prefixes_by_key()
     first = next(iter(known))
     edited = {k: v for k, v in known.items() if k != first}
-    monkeypatch.setattr(pattern_set, "word_prefixes", lambda p: parsed.append(p) or real(p))
+    monkeypatch.setattr(pattern_set, "word_prefixes", lambda p, *a: parsed.append(p) or real(p, *a))
     pattern_set.PatternSet(again.patterns, known=edited)
     assert [pattern_set.prefix_key(p) for p in parsed] == [first]
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from imr_extract.normalize.pages import parse_pages
+from imr_extract.pattern_set import PatternSet
 
 NO_CITATION = "No citation"
 UNKNOWN_TITLE = "Unknown title"
@@ -44,11 +45,16 @@ class CitationRules:
     drop: re.Pattern
     titles: list[tuple[re.Pattern, dict]]
     chapters: dict[str, list[tuple[re.Pattern, str]]]  # by guideline family
+    # the titles' `finditer` in one scan, tried where their literal prefixes start (most start
+    # with an optional group, which makes the regex engine try them at every position)
+    title_scan: PatternSet
 
     @classmethod
-    def from_rules(cls, cutting: list[dict], catalog: list[dict]) -> CitationRules:
+    def from_rules(cls, cutting: list[dict], catalog: list[dict], fast: bool = True):
+        """`fast=False`: each title scanned on its own (the plain path, for comparisons)."""
         by_kind = {r["kind"]: re.compile(r["pattern"]) for r in cutting}
         titles = [(re.compile(r["pattern"]), r) for r in catalog if r["kind"] == "title"]
+        by_kind["title_scan"] = PatternSet([p for p, _ in titles], joint=fast, word_starts=False)
         chapters: dict[str, list[tuple[re.Pattern, str]]] = {}
         for r in catalog:
             if r["kind"] == "chapter":
@@ -70,10 +76,11 @@ def _edition(text: str) -> str | None:
 def _titles_in(text: str, lo: int, hi: int, rules: CitationRules, family: str | None):
     """Title matches in text[lo:hi] that start a citation (at its start or after a separator)."""
     hits = []
-    for pattern, row in rules.titles:
+    found = rules.title_scan.finditer(text, lo, hi)
+    for (_, row), matches in zip(rules.titles, found, strict=True):
         if family and row["family"] != family:
             continue
-        for m in pattern.finditer(text, lo, hi):
+        for m in matches:
             if rules.title_boundary.search(text[lo : m.start()]):
                 hits.append((m.start(), m.end(), row))
     hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
