@@ -230,7 +230,7 @@ def _sentences() -> list[str]:
 def test_any_search_finds_what_search_finds():
     """On the reasons' sentence rules and the item-type rules (IGNORECASE, led by `^`, `\\b`,
     groups and lookbehinds), over the samples' sentences cased every way and non-ASCII."""
-    from imr_extract.components.reasons import DecisionReasons  # noqa: F401 (registers)
+    from imr_extract.components.coding import PATIENT
     from imr_extract.normalize.item_types import compile_rules
 
     rules = packaged_rules("reasons.jsonl")
@@ -240,6 +240,7 @@ def test_any_search_finds_what_search_finds():
         if r["kind"] in ("guideline", "conclusion", "case", "target")
     ]
     patterns += [r.regex for r in compile_rules(packaged_rules("item_type_rules.csv")) if r.regex]
+    patterns.append(PATIENT.pattern)
     searches = [AnySearch(p) for p in patterns]
     assert sum(s.starts is not None for s in searches) >= 0.7 * len(searches)
     assert any(s.starts is not None and s.rest is not None for s in searches)  # split ones

@@ -248,16 +248,17 @@ class AnySearch:
     A pattern led by `\\b`, by a lookbehind or by a group, or with IGNORECASE, is tried at every
     position of the text with all its alternatives. Most alternatives start with one of a few
     literal words (`prefixes`); every match of the pattern then starts where one of those words
-    starts, and `Pattern.match` there is what `search` tries at that position. One scan with a
-    lookahead of the words (in the lower-cased text under IGNORECASE, on ASCII texts only: there
-    an ASCII letter folds only to ASCII letters) finds those positions; the alternatives whose
-    words cannot be read are searched as one pattern, as before. A pattern with inline flags
+    starts, and `Pattern.match` there is what `search` tries at that position. One scan for the
+    words (as `_scanner` writes it; in the lower-cased text under IGNORECASE, on ASCII texts
+    only: there an ASCII letter folds only to ASCII letters) finds those positions; the
+    alternatives whose words cannot be read are searched as one pattern, as before. A pattern
+    with inline flags
     or a backreference, or a non-ASCII text under IGNORECASE, is searched whole.
     `fast=False` searches whole always (the plain path, for comparisons)."""
 
     def __init__(self, pattern: re.Pattern, fast: bool = True) -> None:
         self.pattern = pattern
-        self.starts: re.Pattern | None = None  # a lookahead of the start words
+        self.starts: re.Pattern | None = None  # finds where a start word starts
         self.rest: re.Pattern | None = pattern  # the alternatives searched as before
         self.folded = bool(pattern.flags & re.IGNORECASE)
         source = pattern.pattern
@@ -273,7 +274,8 @@ class AnySearch:
                 words |= {w.lower() for w in found} if self.folded else found
         if not words:
             return
-        self.starts = re.compile("(?=" + "|".join(re.escape(w) for w in sorted(words)) + ")")
+        firsts = re.escape("".join(sorted({w[0] for w in words})))
+        self.starts = re.compile(f"[{firsts}](?<=(?={_alternation(words)}).)")  # see _scanner
         self.rest = re.compile("|".join(rest), pattern.flags) if rest else None
 
     def found(self, text: str) -> bool:

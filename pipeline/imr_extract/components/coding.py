@@ -37,6 +37,7 @@ from imr_extract.normalize.coding import (
     title_key,
 )
 from imr_extract.normalize.text import squash, unique
+from imr_extract.pattern_set import AnySearch
 
 TITLES_FILE = "icd10cm_titles.tsv"
 SUMMARY_SECTION = "clinical_case_summary"
@@ -72,10 +73,12 @@ UNSIDED = {
 ORGANS = {"48", "49"}
 DISC_AREA = {"43": "42", "22": "20"}  # a disc's code and its area's
 # a rationale sentence about this patient, not a guideline's words
-PATIENT = re.compile(
-    r"\b(?:injured worker|patient|claimant|employee|applicant|in this case|records?|"
-    r"documentation|documented|he|she|his|her)\b",
-    re.IGNORECASE,
+PATIENT = AnySearch(
+    re.compile(
+        r"\b(?:injured worker|patient|claimant|employee|applicant|in this case|records?|"
+        r"documentation|documented|he|she|his|her)\b",
+        re.IGNORECASE,
+    )
 )  # a rationale's kidney or heart is a drug's risk, not what it treats
 # a case summary's sentence that lists the working diagnoses
 WORKING = re.compile(r"\bdiagnos(?:is|es|ed)\b", re.IGNORECASE)
@@ -229,7 +232,7 @@ def _previous(ent, sentences: Sentences) -> str | None:
         return None
     before_start, before_end = sentences.chars[first - 1]
     body = (ent.doc._.imr_section_bodies or {}).get(ent._.imr_section)
-    if not body or before_start < body[0] or not PATIENT.search(sentences.sentence_text(ent)):
+    if not body or before_start < body[0] or not PATIENT.found(sentences.sentence_text(ent)):
         return None
     return sentences.text[before_start:before_end]
 
@@ -319,7 +322,7 @@ def code_decision(
     # else the summary decides (a guideline's "recommended for chronic low back pain" is not
     # this patient's part: the guide, and the adjudicated decisions of annotations/README.md)
     sentences = bool(rationale) and rationale[0][1].doc.has_annotation("SENT_START")
-    about = [t for t in rationale if PATIENT.search(sentence_text(t[1]))] if sentences else []
+    about = [t for t in rationale if PATIENT.found(sentence_text(t[1]))] if sentences else []
     if _physical([v["body_part_code"] for _, _, v in about]):
         rationale = about
     elif sentences:
