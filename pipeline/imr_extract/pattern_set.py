@@ -252,8 +252,8 @@ class AnySearch:
     words (as `_scanner` writes it; in the lower-cased text under IGNORECASE, on ASCII texts
     only: there an ASCII letter folds only to ASCII letters) finds those positions; the
     alternatives whose words cannot be read are searched as one pattern, as before. A pattern
-    with inline flags
-    or a backreference, or a non-ASCII text under IGNORECASE, is searched whole.
+    with inline flags or a backreference, or a non-ASCII text under IGNORECASE, is searched
+    whole.
     `fast=False` searches whole always (the plain path, for comparisons)."""
 
     def __init__(self, pattern: re.Pattern, fast: bool = True) -> None:
