@@ -117,18 +117,18 @@ def _alternation(words) -> str:
     )
 
 
-def _scanner(prefixes, boundary: str) -> re.Pattern:
+def _scanner(prefixes, boundary: str, capture: bool = True) -> re.Pattern:
     """Finds each position where `boundary` (`\b` or nothing) holds and a prefix starts,
     capturing the longest prefix there. Written `[first characters](?<=\b(?=(prefixes)).)`
     rather than `\b(?=(prefixes))`: a pattern that starts with a character class lets the
     regex engine skip to the characters that can start a prefix, where one that starts with
     `\b` or a lookahead is tried at every position (2-3x faster scans). The match is that
     one character; the lookbehind steps back over it to test the boundary and the prefixes
-    where it starts, so every position is tried as before."""
+    where it starts, so every position is tried as before. `capture=False`: no group."""
     firsts = "".join(sorted({p[0] for p in prefixes}))
-    return re.compile(
-        "[" + re.escape(firsts) + "](?<=" + boundary + "(?=(" + _alternation(prefixes) + ")).)"
-    )
+    words = _alternation(prefixes)
+    words = f"({words})" if capture else f"(?:{words})"
+    return re.compile("[" + re.escape(firsts) + "](?<=" + boundary + "(?=" + words + ").)")
 
 
 def prefix_key(pattern: re.Pattern) -> str:
@@ -265,17 +265,21 @@ class AnySearch:
         if not fast or _INLINE_FLAGS.search(source) or _BACKREFERENCE.search(source):
             return
         words: set[str] = set()
-        rest = []
+        rest, at_word_starts = [], True
         for alternative in alternatives(source):
-            found = prefixes(_sre_parse.parse(alternative, pattern.flags).data)
+            parsed = _sre_parse.parse(alternative, pattern.flags).data
+            found = prefixes(parsed)
             if not found or "" in found or (self.folded and not all(w.isascii() for w in found)):
                 rest.append(alternative)
             else:
                 words |= {w.lower() for w in found} if self.folded else found
+                at_word_starts = at_word_starts and _starts_with_boundary(parsed)
         if not words:
             return
-        firsts = re.escape("".join(sorted({w[0] for w in words})))
-        self.starts = re.compile(f"[{firsts}](?<=(?={_alternation(words)}).)")  # see _scanner
+        # where every alternative starts with \b, so do the positions to try ("he" in "the"
+        # is not one); lower-casing an ASCII text leaves its word boundaries where they were
+        boundary = r"\b" if at_word_starts and not pattern.flags & re.ASCII else ""
+        self.starts = _scanner(words, boundary, capture=False)
         self.rest = re.compile("|".join(rest), pattern.flags) if rest else None
 
     def found(self, text: str) -> bool:
