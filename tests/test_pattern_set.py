@@ -91,9 +91,13 @@ def test_overlapping_prefixes_and_matches():
     pattern_set = PatternSet(patterns)
     assert pattern_set.alone == []
     text = "no note, not the notes nor an not; a no-not nonote the no\nno"
+    _same_from_every_pos(pattern_set, patterns, text, step=5)
+
+
+def _same_from_every_pos(pattern_set, patterns, text, step):
     assert _joint(pattern_set, text) == _plain(patterns, text)
     for pos in range(len(text)):
-        for end in range(pos, len(text) + 1, 5):
+        for end in range(pos, len(text) + 1, step):
             assert _joint(pattern_set, text, pos, end) == _plain(patterns, text, pos, end)
 
 
@@ -110,10 +114,7 @@ def test_patterns_that_need_not_start_a_word():
     assert pattern_set.alone == []
     assert PatternSet(patterns).alone == list(range(len(patterns)))  # no \b: alone by default
     text = "AC Ch 8 Neck, ANeckecks http://www.x.com/a UpToDate UptoNecks AC AC Neck www.x.com"
-    assert _joint(pattern_set, text) == _plain(patterns, text)
-    for pos in range(len(text)):
-        for end in range(pos, len(text) + 1, 7):
-            assert _joint(pattern_set, text, pos, end) == _plain(patterns, text, pos, end)
+    _same_from_every_pos(pattern_set, patterns, text, step=7)
 
 
 def test_patterns_left_to_their_own_scan():

@@ -135,6 +135,8 @@ def test_no_reader_where_it_cannot_help(letters, tmp_path):
 def test_the_cli_forks_its_reader_before_importing_spacy_and_it_dies_with_the_run(tmp_path):
     """The reader is forked before spaCy is imported (so it reads through the import), and a
     run killed while it loads leaves no reader behind."""
+    from test_reliability import alive
+
     folder = copy_samples(tmp_path / "letters", 40)
     script = textwrap.dedent(
         f"""
@@ -159,17 +161,9 @@ def test_the_cli_forks_its_reader_before_importing_spacy_and_it_dies_with_the_ru
         proc.wait()
     assert spacy_imported is False
     deadline = time.time() + 10
-    while time.time() < deadline and _alive(reader_pid):
+    while time.time() < deadline and alive(reader_pid):
         time.sleep(0.05)
-    assert not _alive(reader_pid), "the reader outlived the run"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    assert not alive(reader_pid), "the reader outlived the run"
 
 
 def test_a_resumed_run_starts_no_reader_from_the_cli(letters, tmp_path, monkeypatch):

@@ -51,7 +51,9 @@ def test_any_module_of_the_package_imported_first_imports_spacy_without_its_cli(
     """The hook the package installs: a script that imports `imr_extract.export` (not the
     API) gets spaCy without its CLI or langcodes, spaCy's own loader, the hook gone after."""
     found = _run(
-        "import sys, json\n"
+        "import sys, json, importlib.util\n"
+        "import imr_extract\n"
+        "importlib.util.find_spec('spacy')  # a lookup, not an import: the hook stays\n"
         "import imr_extract.export, spacy\n"
         "from imr_extract.spacy_import import _FirstSpacyImport\n"
         f"cli = [m for m in {CLI_ONLY!r} if m in sys.modules]\n"

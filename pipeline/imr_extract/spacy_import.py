@@ -7,8 +7,8 @@ run never uses spaCy's command line, so the first import of spaCy in a process r
 `__init__` with two stand-in modules for `spacy.cli` and `spacy.cli.info` and removes them at
 once: `spacy.info` still works (it imports the real command on first call), and a later
 `import spacy.cli` gets the real package. The package installs an import hook for this
-(`install_import_hook`) that finds spaCy once, whichever module imports it first, and leaves
-spaCy's own loader on the module.
+(`install_import_hook`): whichever module imports spaCy first, spaCy's `__init__` runs with
+the stand-ins, spaCy's own loader is left on the module, and the hook goes.
 
 `spacy.util` also imports `langcodes` at once (its language-name tables: about 35 ms, a tenth
 of spaCy's import), for `find_matching_language`, which only runs when a language code has no
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
-import importlib.util
+import importlib.machinery
 import sys
 import types
 
@@ -60,16 +60,17 @@ def install_import_hook() -> None:
 
 
 class _FirstSpacyImport(importlib.abc.MetaPathFinder):
-    """Finds spaCy's own spec, once, and gives it a loader that runs spaCy's `__init__` with
-    the stand-ins in `sys.modules`."""
+    """Finds spaCy's own spec (the path finder's) and gives it a loader that runs spaCy's
+    `__init__` with the stand-ins in `sys.modules`; leaves `sys.meta_path` once spaCy is
+    loaded (a lookup such as `importlib.util.find_spec("spacy")` loads nothing)."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "spacy":
             return None
-        sys.meta_path.remove(self)  # once: the next finders find spaCy as usual
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _WithStandIns(spec.loader)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return None  # found some other way: imported as usual
+        spec.loader = _WithStandIns(spec.loader)
         return spec
 
 
@@ -81,6 +82,7 @@ class _WithStandIns(importlib.abc.Loader):
         return self.loader.create_module(spec)
 
     def exec_module(self, module) -> None:
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _FirstSpacyImport)]
         module.__loader__ = module.__spec__.loader = self.loader  # spaCy's own, as ever
         stand_ins = _stand_ins()
         sys.modules.update(stand_ins)
