@@ -1,4 +1,4 @@
-"""`import_spacy` (spacy_import.py): spaCy imported without its command line (issue 17).
+"""spacy_import.py: spaCy imported without its command line (issue 17).
 
 No timed tests: what is imported, and that spaCy and its CLI still work afterwards.
 """

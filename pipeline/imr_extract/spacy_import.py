@@ -41,13 +41,6 @@ def _info(*args, **kwargs):
     return info(*args, **kwargs)
 
 
-def import_spacy() -> None:
-    """Import spaCy, skipping the import of its command line, and of langcodes until it is
-    read, when possible."""
-    install_import_hook()
-    import spacy  # noqa: F401
-
-
 def install_import_hook() -> None:
     """Have the first `import spacy` of this process, wherever it comes from, go as the module
     docstring says. The package calls this on import (it imports nothing else then: the
