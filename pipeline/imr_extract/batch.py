@@ -64,8 +64,8 @@ def process_file(path: Path, keep_doc: bool = False):
     """Rows for one file, its normalised text, and the seconds it took (and its Doc, with
     `keep_doc`). Never raises."""
     started = time.perf_counter()
-    ahead = _worker.get("read_ahead")
-    source, read_seconds = (ahead.pop(str(path), None) if ahead else None) or (None, 0.0)
+    ahead = _worker.get("read_ahead") or {}
+    source, read_seconds = ahead.pop(str(path), (None, 0.0))
     if source is None:
         source = read_document(path, max_bytes=_worker["max_bytes"], furniture=_worker["furniture"])
     doc = None

@@ -70,7 +70,8 @@ class DecisionRules:
             by_kind.setdefault(rule["kind"], []).append(rule)
         values = [r["value"] for r in by_kind["outcome"]]
         outcomes = "|".join(re.escape(v) for v in values)
-        written = "|".join(re.escape(w) for v in values for w in (v, v.upper()))
+        as_written = tuple(w for v in values for w in (v, v.upper()))
+        written = "|".join(re.escape(w) for w in as_written)
         sp, sep, trail = (
             "(?:" + "|".join(r["pattern"] for r in by_kind[kind]) + ")"
             for kind in ("outcome_space", "outcome_separator", "outcome_trailer")
@@ -88,7 +89,7 @@ class DecisionRules:
             partial_start=re.compile("|".join(r["pattern"] for r in by_kind["partial_start"])),
             partial_forms=[re.compile(r["pattern"], re.S) for r in by_kind["partial"]],
             outcomes_lower=tuple(v.lower() for v in values),
-            outcomes_written=tuple(w for v in values for w in (v, v.upper())),
+            outcomes_written=as_written,
         )
 
 
@@ -258,13 +259,15 @@ def check_decisions(
     say a decision was missed, two were run together, or the letter was cut. Nothing is dropped."""
     codes = []
     lines = _lines(text, start, end)
-    if any(
-        any(w in text[ls:le] for w in rules.outcomes_written)
-        and rules.outcome_word.search(text[ls:le])
-        and not _outcome_at(text, lines, i, rules)
-        for i, (ls, le) in enumerate(lines)
-    ):
-        codes.append(ORPHAN_OUTCOME_LINE)
+    for i, (ls, le) in enumerate(lines):
+        line = text[ls:le]
+        if (
+            any(w in line for w in rules.outcomes_written)
+            and rules.outcome_word.search(line)
+            and not _outcome_at(text, lines, i, rules)
+        ):
+            codes.append(ORPHAN_OUTCOME_LINE)
+            break
     for d, block_end in zip(decisions, _block_ends(decisions, end), strict=True):
         labels = [m.lastgroup for m in _part_labels(text, d.item_end, block_end, rules)]
         if len(labels) != len(set(labels)):

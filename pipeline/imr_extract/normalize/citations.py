@@ -54,14 +54,14 @@ class CitationRules:
         """`fast=False`: each title scanned on its own (the plain path, for comparisons)."""
         by_kind = {r["kind"]: re.compile(r["pattern"]) for r in cutting}
         titles = [(re.compile(r["pattern"]), r) for r in catalog if r["kind"] == "title"]
-        by_kind["title_scan"] = PatternSet([p for p, _ in titles], joint=fast, word_starts=False)
         chapters: dict[str, list[tuple[re.Pattern, str]]] = {}
         for r in catalog:
             if r["kind"] == "chapter":
                 chapters.setdefault(r["family"], []).append(
                     (re.compile(r["pattern"]), r["chapter"])
                 )
-        return cls(titles=titles, chapters=chapters, **by_kind)
+        title_scan = PatternSet([p for p, _ in titles], joint=fast, word_starts=False)
+        return cls(titles=titles, chapters=chapters, title_scan=title_scan, **by_kind)
 
 
 def _strip(text: str) -> str:
