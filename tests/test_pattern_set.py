@@ -10,7 +10,17 @@ import re
 import pytest
 
 from imr_extract.components.reasons import _lowered, _spaced
-from imr_extract.pattern_set import AnySearch, PatternSet, alternatives, word_prefixes
+from imr_extract.pattern_set import (
+    DIGIT,
+    FOLDS_TO_ASCII,
+    AnySearch,
+    PatternSet,
+    RuleScan,
+    _sre_parse,
+    alternatives,
+    prefixes,
+    word_prefixes,
+)
 from imr_extract.rules import packaged_rules
 
 from conftest import SAMPLES, read_sample
@@ -275,3 +285,88 @@ def test_any_search_leaves_what_it_cannot_read_to_search():
     cased = AnySearch(re.compile(r"\bNot\b|\bNever"))  # case-sensitive: compared as written
     for text in ("not", "Not", "NEVER", "Never", "\u00e9Not", "Nothing"):
         assert cased.found(text) == (cased.pattern.search(text) is not None), text
+
+
+def test_prefixes_with_digits():
+    def starts(source):
+        return prefixes(_sre_parse.parse(source, 0).data, digits=True)
+
+    assert starts(r"(?<![\w.])\d+(?:\.\d+)?\s*mg") == {DIGIT}
+    assert starts(r"\b(?:once|(?:\d+|two)\s*x)") == {"once", DIGIT, "two"}
+    assert starts(r"[0-9]{2}/") == {DIGIT}
+    assert starts(r"(?P<value>\d)/10") == {DIGIT}
+    assert starts(r"[0-9a]") is None and starts(r"\w+") is None
+    assert prefixes(_sre_parse.parse(r"\d+", 0).data) is None  # not without digits=True
+
+
+def test_folds_to_ascii_are_the_only_ones():
+    """The characters IGNORECASE matches to an ASCII letter, other than ASCII letters, are the
+    four in FOLDS_TO_ASCII, and İ is the only character whose lower case is longer (RuleScan
+    looks for words in the lower-cased text of any other text)."""
+    others = "".join(chr(c) for c in range(128, 0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert "".join(re.findall("[a-z]", others, re.IGNORECASE)) == FOLDS_TO_ASCII
+    assert [c for c in others if len(c.lower()) != 1] == ["\u0130"]
+
+
+def _spans(patterns, text):
+    return [[m.span() for m in p.finditer(text)] for p in patterns]
+
+
+def test_rule_scan_same_spans_as_finditer():
+    patterns = [
+        re.compile(r"(?<![\w.])(?P<value>\d+)\s*mg\b", re.I),  # digits, a named group
+        re.compile(r"(?<![\w.])(?P<value>\d+)/10\b"),  # the same name again
+        re.compile(r"\b(?:once|twice|(?:\d+|two|three)\s*x)\s*(?:a|per)\s*day", re.I),  # both
+        re.compile(r"\btablets?\b|\bcapsules?\b", re.I),  # words, folded
+        re.compile(r"\bJan(?:uary)?\s+\d+"),  # words, as written
+        re.compile(r"aaa"),  # overlapping occurrences
+        re.compile(r"(\d)-\1"),  # a backreference: alone
+        re.compile(r"x*"),  # the empty string: alone
+        re.compile(r"\bq\d"),  # a word under MIN_WORD letters: alone
+        re.compile(r"[A-Z]\d\d"),  # a class: alone
+    ]
+    scan = RuleScan(patterns)
+    assert scan.digit_led == {0, 1, 2}
+    assert scan.alone == {6, 7, 8, 9}
+    assert scan.words[2] == ("once", "three", "twice", "two") and scan.words[4] == ("Jan",)
+    texts = [
+        "Take 5 MG once a day, 2 x per day, TWO X A DAY; pain 7/10 (17/10) 5mg.",
+        "TABLETS, capsule, tablet5, 10 tablets; Jan 5 and jan 6 and January 12, xJan 3",
+        "aaaaaaa 3-3 33-3 q5 xq5 AB12 \u212a5 mg \u017fix \u0663 mg \u00b0 twice a day",
+        "",
+        "5",
+    ]
+    rng = random.Random(3)
+    pieces = [
+        "5",
+        "12",
+        " ",
+        "mg",
+        "MG",
+        "/10",
+        "x",
+        "X",
+        "once",
+        "twice",
+        "two",
+        "a day",
+        "per day",
+        "tablet",
+        "Tablets",
+        "Jan",
+        "January",
+        "aa",
+        "-",
+        "\u017f",
+        "\u212a",
+    ]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for text in texts:
+        assert scan.spans(text) == _spans(patterns, text), text
+        only = [0, 3, 6]
+        assert scan.spans(text, only) == [
+            s if i in only else [] for i, s in enumerate(_spans(patterns, text))
+        ], text
+    plain = RuleScan(patterns, fast=False)
+    assert plain.alone == set(range(len(patterns))) and plain.digit_scan is None
+    assert all(plain.spans(t) == _spans(patterns, t) for t in texts[:200])

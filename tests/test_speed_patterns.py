@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from imr_extract.pattern_set import RuleScan
 from imr_extract.rules import packaged_rules
 
 RULES = packaged_rules("entity_patterns.jsonl")
@@ -225,6 +226,54 @@ def test_fast_pattern_same_matches_on_edges():
         assert differences(rule, texts) == [], rule["name"]
 
 
+def rule_scan_differences(texts: list[str]) -> list[tuple]:
+    """Texts where `RuleScan` (how the fast pipeline matches the rules) and each rule's own
+    `finditer` of its readable pattern find other spans."""
+    readable = [re.compile(r["pattern"], flags(r)) for r in RULES]
+    scan = RuleScan(
+        readable, [re.compile(r.get("fast_pattern", r["pattern"]), flags(r)) for r in RULES]
+    )
+    diffs = []
+    for text in texts:
+        expected = [[m.span() for m in p.finditer(text)] for p in readable]
+        found = scan.spans(text)
+        if found != expected:
+            names = [r["name"] for r, a, b in zip(RULES, expected, found, strict=True) if a != b]
+            diffs.append((text[:200], names))
+    return diffs
+
+
+def test_rule_scan_finds_each_rules_matches():
+    """Most rules are matched where their matches can start (words, digits); the rest alone."""
+    readable = [re.compile(r["pattern"], flags(r)) for r in RULES]
+    scan = RuleScan(readable)
+    by_name = {r["name"]: i for i, r in enumerate(RULES)}
+    assert {"strength_units", "times_per", "over_ten"} <= {RULES[i]["name"] for i in scan.digit_led}
+    assert "once" in scan.words[by_name["times_per"]]
+    assert "tablet" in scan.words[by_name["dosage_form"]]
+    assert by_name["numeric_date"] in scan.alone  # a backreference: not inside a lookbehind
+    texts = generated(3000)
+    for rule in RULES:
+        texts += mutated(rule, sample_texts(), per_match=3)
+    texts += sample_texts()
+    assert rule_scan_differences(texts) == []
+
+
+def test_rule_scan_on_folds_and_other_scripts():
+    """Under IGNORECASE words are found in the lower-cased text, unless the text holds one of
+    the four characters that fold to an ASCII letter: then those rules scan on their own."""
+    texts = [
+        "Three TIMES daily, °F 5 tablets",
+        "ſix tablets twice daily",
+        "Keep 5 mg",
+        "tıd 2 tablets",
+        "İtem: 1 tablet once daily",
+        "٣ tablets, 2° once a day",
+        "Tylenol #3 tab 1 twice a day é 10/325 mg",
+    ]
+    assert rule_scan_differences(texts + [a + " " + b for a in texts for b in texts]) == []
+
+
 @pytest.mark.corpus
 def test_fast_pattern_same_matches_on_corpus(corpus):
     texts = corpus_texts(corpus, limit=20)
@@ -256,6 +305,31 @@ def test_plain_switch_compiles_the_readable_patterns(nlp, plain_nlp):
     plain = {r["name"]: p.pattern for r, p in plain_nlp.get_pipe("imr_patterns")._compiled}
     assert all(plain[r["name"]] == r["pattern"] for r in RULES)
     assert all(fast[r["name"]] == r.get("fast_pattern", r["pattern"]) for r in RULES)
+
+
+def test_fast_and_plain_matcher_agree_on_required_strings(nlp, plain_nlp):
+    """A rule's `requires` drops its matches on a text without those strings, whichever path
+    found them ("3x/day" matches times_per, but the text holds no "time", "once" or "x ")."""
+    texts = [
+        "take 3x/day",
+        "take 3 x per day",
+        "Norco #60 with 2 refills",
+        "1 tab BID",
+        "bid",
+        "2 tablets 3x/day #90 (qty 90)",
+        "Jan 5, 2016",
+        "jan 5, 2016",
+        "05/2016 pain 7/10",
+    ]
+    texts += generated(2000)
+
+    def found(matcher, text):
+        return [(start, end, rule["name"]) for start, end, rule in matcher.match(text)]
+
+    fast, plain = nlp.get_pipe("imr_patterns"), plain_nlp.get_pipe("imr_patterns")
+    assert fast._scan is not None and plain._scan is None
+    assert found(fast, "take 3x/day") == [] and found(fast, "take 3x per day twice")
+    assert [t for t in texts if found(fast, t) != found(plain, t)] == []
 
 
 def test_fast_and_plain_rows_identical_on_samples(nlp, plain_nlp):

@@ -47,9 +47,23 @@ def _starts_with_boundary(items) -> bool:
     return False
 
 
-def prefixes(items) -> set[str] | None:
+DIGIT = "\\d"  # in `prefixes(..., digits=True)`: a match may start with any digit (`\d`)
+
+
+def _digits_only(items) -> bool:
+    r"""Whether the parsed character class `items` holds digits only (`\d`, `[0-9]`)."""
+    return bool(items) and all(
+        (op is _sre.CATEGORY and av is _sre.CATEGORY_DIGIT)
+        or (op is _sre.RANGE and 48 <= av[0] <= av[1] <= 57)
+        or (op is _sre.LITERAL and 48 <= av <= 57)
+        for op, av in items
+    )
+
+
+def prefixes(items, digits: bool = False) -> set[str] | None:
     """Literal strings one of which starts every match of the parsed pattern `items`, or None
-    when that cannot be told (a match may start with a character class, for example)."""
+    when that cannot be told (a match may start with a character class, for example).
+    `digits=True`: a class of digits may start a match too, given as `DIGIT`."""
     items = list(items)
     acc = ""
     for k, (op, av) in enumerate(items):
@@ -61,14 +75,16 @@ def prefixes(items) -> set[str] | None:
         rest = items[k + 1 :]
         if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):  # zero-width: the match starts
             continue  # with what follows
+        if digits and op is _sre.IN and _digits_only(av):
+            return {DIGIT}
         if op is _sre.SUBPATTERN:
             if av[1] & (re.IGNORECASE | re.ASCII | re.LOCALE):  # (?i:...) and the like
                 return None
-            return prefixes(list(av[-1]) + rest)
+            return prefixes(list(av[-1]) + rest, digits)
         if op is _sre.BRANCH:
             found: set[str] = set()
             for branch in av[1]:
-                branch_prefixes = prefixes(list(branch) + rest)
+                branch_prefixes = prefixes(list(branch) + rest, digits)
                 if branch_prefixes is None:
                     return None
                 found |= branch_prefixes
@@ -76,8 +92,8 @@ def prefixes(items) -> set[str] | None:
         if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
             low, _, body = av
             if low >= 1:
-                return prefixes(list(body))
-            with_body, without = prefixes(list(body) + rest), prefixes(rest)
+                return prefixes(list(body), digits)
+            with_body, without = prefixes(list(body) + rest, digits), prefixes(rest, digits)
             if with_body is None or without is None:
                 return None
             return with_body | without
@@ -291,3 +307,177 @@ class AnySearch:
         if any(match(text, m.start()) for m in self.starts.finditer(scanned)):
             return True
         return self.rest is not None and self.rest.search(text) is not None
+
+
+# ---- many rules over one text, each as its own finditer: RuleScan -------------------------------
+
+_NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
+# the non-ASCII characters that IGNORECASE matches to an ASCII letter (İ, ı, ſ, the Kelvin sign);
+# of all characters only İ changes length when lower-cased (tests/test_pattern_set.py checks both)
+FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+
+
+def folds_plainly(text: str) -> bool:
+    """Whether an ASCII word matches `text` under IGNORECASE exactly where it occurs in
+    `text.lower()`: unless the text holds one of FOLDS_TO_ASCII."""
+    return text.isascii() or not any(c in text for c in FOLDS_TO_ASCII)
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    """Every position where `word` starts (overlapping ones too)."""
+    found = []
+    find = text.find
+    at = find(word)
+    while at >= 0:
+        found.append(at)
+        at = find(word, at + 1)
+    return found
+
+
+def _shortest(words) -> tuple[str, ...]:
+    """`words` without those that start with another of them: where "jan" is not, neither is
+    "january"."""
+    return tuple(sorted(w for w in words if not any(v != w and w.startswith(v) for v in words)))
+
+
+class RuleScan:
+    """`[m.span() for m in pattern.finditer(text)]` for each of many patterns (the entity
+    pattern rules), found where their matches can start instead of by one scan each (issue 17).
+
+    A rule led by a class of letters or digits makes the regex engine try it at every character
+    of the class: a third of a letter's characters for `[OoTtFfSsEeNn\\d]`. Here each pattern's
+    parse tree tells what its matches start with (`prefixes(..., digits=True)`):
+    - words (`once`, `twice`, `tablet`...): the pattern is tried with `Pattern.match` only where
+      one of them occurs (`str.find`; in the lower-cased text under IGNORECASE, on texts
+      without the four characters that fold to an ASCII letter, `folds_plainly`);
+    - a digit: the patterns that can start with one are tried together, in one scan that stops
+      at digits only: `\\d(?<=(?:(?=(P1))|)(?:(?=(P2))|)....)` captures, at each digit, each
+      pattern's match from there (a lookahead finds the match `Pattern.match` finds); a
+      condition on the groups skips digits where none matches.
+    A pattern's `finditer` matches are its leftmost non-overlapping matches: walking these
+    starts in order and skipping those inside the last match gives the same spans. A pattern
+    whose starts cannot be read, that can match the empty string, with flags other than
+    IGNORECASE, inline flags or a backreference (not allowed in a lookbehind), or with a start
+    word shorter than `MIN_WORD` letters (found too often to gain), is scanned on its own with
+    its `alone` pattern (the same matches, written to scan fast). `fast=False` scans each on its
+    own. tests/test_pattern_set.py and tests/test_speed_patterns.py compare both."""
+
+    MIN_WORD = 3
+
+    def __init__(
+        self, patterns: list[re.Pattern], alone: list[re.Pattern] | None = None, fast: bool = True
+    ) -> None:
+        self.patterns = list(patterns)
+        self.alone_patterns = list(alone) if alone is not None else self.patterns
+        self.words: list[tuple[str, ...]] = []
+        self.folded = [bool(p.flags & re.IGNORECASE) for p in self.patterns]
+        self.alone: set[int] = set()
+        digit_led = []
+        for i, pattern in enumerate(self.patterns):
+            found = self._starts(pattern) if fast else None
+            if found is None:
+                self.alone.add(i)
+                self.words.append(())
+                continue
+            words = found - {DIGIT}
+            self.words.append(_shortest({w.lower() for w in words} if self.folded[i] else words))
+            if DIGIT in found:
+                digit_led.append(i)
+        self.digit_led = set(digit_led)
+        self.digit_scan: re.Pattern | None = None
+        self.digit_groups: list[tuple[int, int]] = []  # (pattern, its group in digit_scan)
+        if digit_led:
+            parts, groups = [], 0
+            for i in digit_led:
+                pattern = self.patterns[i]
+                body = _NAMED_GROUP.sub("(?:", pattern.pattern)  # names clash across rules
+                flags = "(?i:" if self.folded[i] else "(?:"
+                parts.append(f"(?:(?={flags}({body})))|)")
+                self.digit_groups.append((i, groups + 1))
+                groups += 1 + pattern.groups - len(pattern.groupindex)
+            some = "".join(f"(?({g})|" for _, g in self.digit_groups) + "(?!)"
+            self.digit_scan = re.compile(
+                r"\d(?<=" + "".join(parts) + ".)" + some + ")" * len(self.digit_groups)
+            )
+            if self.digit_scan.groups != groups:  # a group the count missed: cannot happen
+                raise ValueError("RuleScan: the joint digit scan has other groups than counted")
+
+    def _starts(self, pattern: re.Pattern) -> set[str] | None:
+        """What the matches of `pattern` start with, if it can be found that way, else None."""
+        source = pattern.pattern
+        if pattern.flags & ~(re.IGNORECASE | re.UNICODE) or _INLINE_FLAGS.search(source):
+            return None
+        if _BACKREFERENCE.search(source):
+            return None
+        if len(_NAMED_GROUP.findall(source)) != len(pattern.groupindex):  # names it cannot drop
+            return None
+        parsed = _sre_parse.parse(source, pattern.flags)
+        if parsed.getwidth()[0] == 0:
+            return None
+        found = prefixes(parsed.data, digits=True)
+        if not found:
+            return None
+        words = found - {DIGIT}
+        if any(len(w) < self.MIN_WORD for w in words):
+            return None
+        if pattern.flags & re.IGNORECASE and not all(w.isascii() for w in words):
+            return None
+        return found
+
+    def spans(
+        self, text: str, only: list[int] | None = None, lowered: str | None = None
+    ) -> list[list[tuple[int, int]]]:
+        """For each pattern, in order, its `finditer(text)` spans; `only`: the patterns to
+        match (the others get no spans); `lowered`: `text.lower()`, if the caller has it."""
+        out: list[list[tuple[int, int]]] = [[] for _ in self.patterns]
+        todo = range(len(self.patterns)) if only is None else only
+        at_digits: dict[int, list[tuple[int, int]]] = {}
+        if self.digit_scan is not None and not self.digit_led.isdisjoint(todo):
+            at_digits = {i: [] for i, _ in self.digit_groups}
+            groups = self.digit_groups
+            for m in self.digit_scan.finditer(text):
+                start = m.start()
+                for i, group in groups:
+                    end = m.end(group)
+                    if end >= 0:
+                        at_digits[i].append((start, end))
+        plain_folds = None
+        seen: dict[tuple[bool, str], list[int]] = {}  # (folded, word): where it occurs
+        for i in todo:
+            words = self.words[i]
+            if words and self.folded[i]:
+                if plain_folds is None:
+                    plain_folds = folds_plainly(text)
+                if not plain_folds:
+                    out[i] = [m.span() for m in self.alone_patterns[i].finditer(text)]
+                    continue
+            if i in self.alone:
+                out[i] = [m.span() for m in self.alone_patterns[i].finditer(text)]
+                continue
+            starts: dict[int, int | None] = dict(at_digits.get(i, ()))
+            if words:
+                folded = self.folded[i]
+                if folded and lowered is None:
+                    lowered = text.lower()
+                for word in words:
+                    where = seen.get((folded, word))
+                    if where is None:
+                        where = seen[folded, word] = _occurrences(lowered if folded else text, word)
+                    for at in where:
+                        starts.setdefault(at, None)
+                order = sorted(starts)
+            else:
+                order = list(starts)  # the digits', in order already
+            found, after, match = out[i], 0, self.patterns[i].match
+            for start in order:
+                if start < after:
+                    continue
+                end = starts[start]
+                if end is None:
+                    m = match(text, start)
+                    if m is None:
+                        continue
+                    end = m.end()
+                found.append((start, end))
+                after = end
+        return out

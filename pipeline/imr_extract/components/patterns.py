@@ -21,6 +21,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, SpanGroup
 
 from imr_extract.components.base import RuleComponent, doc_text
+from imr_extract.pattern_set import RuleScan
 
 SPAN_KEY = "imr_patterns"
 
@@ -44,23 +45,47 @@ class PatternMatcher(RuleComponent):
         # a rule's `requires`: lowercase strings, one of which the lower-cased text must hold
         self._requires = {r["name"]: tuple(r["requires"]) for r in self.rules if r.get("requires")}
         key = "fast_pattern" if self.fast else "pattern"
-        self._compiled = [
-            (r, re.compile(r.get(key, r["pattern"]), 0 if r.get("case") else re.IGNORECASE))
-            for r in self.rules
-        ]
+        self._compiled = [(r, re.compile(r.get(key, r["pattern"]), _flags(r))) for r in self.rules]
         self.by_name = {r["name"]: r for r in self.rules}
+        # the rules matched where their matches can start (pattern_set.RuleScan); the
+        # fast_pattern scans a rule that cannot be matched that way
+        self._scan = (
+            RuleScan(
+                [re.compile(r["pattern"], _flags(r)) for r in self.rules],
+                [p for _, p in self._compiled],
+            )
+            if self.fast
+            else None
+        )
 
     def match(self, text: str) -> list[tuple[int, int, dict]]:
         """All matches of all rules; a rule with `requires` (lowercase strings) runs only on a
         text that contains one of them, which skips most rules on most letters."""
         lowered = text.lower()
-        found = []
-        for rule, pattern in self._compiled:
+
+        def wanted(rule: dict) -> bool:
             needed = self._requires.get(rule["name"])
-            if needed is not None and not any(word in lowered for word in needed):
-                continue
-            found.extend((m.start(), m.end(), rule) for m in pattern.finditer(text))
-        return found
+            return needed is None or any(word in lowered for word in needed)
+
+        if self._scan is None:
+            return [
+                (m.start(), m.end(), rule)
+                for rule, pattern in self._compiled
+                if wanted(rule)
+                for m in pattern.finditer(text)
+            ]
+        # a rule scanned on its own is scanned only if the text holds one of its strings; the
+        # others are found where they can start, and their strings looked for only if they
+        # matched (a rule without matches has none either way)
+        alone = self._scan.alone
+        todo = [i for i, (r, _) in enumerate(self._compiled) if i not in alone or wanted(r)]
+        spans = self._scan.spans(text, todo, lowered)
+        return [
+            (start, end, rule)
+            for i, (rule, _) in enumerate(self._compiled)
+            if spans[i] and (i in alone or wanted(rule))
+            for start, end in spans[i]
+        ]
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
@@ -72,3 +97,7 @@ class PatternMatcher(RuleComponent):
                 spans.append(span)
         doc.spans[self.span_key] = SpanGroup(doc, name=self.span_key, spans=spans)
         return doc
+
+
+def _flags(rule: dict) -> int:
+    return 0 if rule.get("case") else re.IGNORECASE
