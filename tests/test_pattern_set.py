@@ -324,9 +324,10 @@ def test_rule_scan_same_spans_as_finditer():
         re.compile(r"x*"),  # the empty string: alone
         re.compile(r"\bq\d"),  # a word under MIN_WORD letters: alone
         re.compile(r"[A-Z]\d\d"),  # a class: alone
+        re.compile(r"(?<![\w/])(?:0?[1-9]|1[0-2])/(?:19|20)\d\d"),  # "0", "1": digits too
     ]
     scan = RuleScan(patterns)
-    assert scan.digit_led == {0, 1, 2}
+    assert scan.digit_led == {0, 1, 2, 10} and scan.words[10] == ()
     assert scan.alone == {6, 7, 8, 9}
     assert scan.words[2] == ("once", "three", "twice", "two") and scan.words[4] == ("Jan",)
     texts = [
@@ -340,6 +341,9 @@ def test_rule_scan_same_spans_as_finditer():
     pieces = [
         "5",
         "12",
+        "0",
+        "/2016",
+        "/1999",
         " ",
         "mg",
         "MG",

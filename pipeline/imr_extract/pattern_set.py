@@ -312,6 +312,7 @@ class AnySearch:
 # ---- many rules over one text, each as its own finditer: RuleScan -------------------------------
 
 _NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
+_DIGIT_FIRST = re.compile(r"\d")
 # the non-ASCII characters that IGNORECASE matches to an ASCII letter (İ, ı, ſ, the Kelvin sign);
 # of all characters only İ changes length when lower-cased (tests/test_pattern_set.py checks both)
 FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
@@ -418,11 +419,13 @@ class RuleScan:
         if not found:
             return None
         words = found - {DIGIT}
+        if DIGIT in found:  # a word that starts with a digit starts where the digits are tried
+            words = {w for w in words if not _DIGIT_FIRST.match(w)}
         if any(len(w) < self.MIN_WORD for w in words):
             return None
         if pattern.flags & re.IGNORECASE and not all(w.isascii() for w in words):
             return None
-        return found
+        return words | (found & {DIGIT})
 
     def spans(
         self, text: str, only: list[int] | None = None, lowered: str | None = None
