@@ -12,7 +12,10 @@ case-sensitive class holding every character that can start a match (with the IG
 `\b(?:one|two)` becomes `(?-i:[OoTt])(?<!\w.)(?:(?<=o)ne|(?<=t)wo)`, `(?<![\w.])\d+` becomes
 `\d(?<![\w.]\d)\d*`. `pattern` stays the readable definition; tests/test_speed_patterns.py
 checks that both give the same (start, end, groups) on the corpus and on generated strings.
-`fast=False` uses `pattern` only.
+Since 0.10.3 the rules are matched together, where their matches can start
+(`pattern_set.RuleScan`: the readable patterns, tried at the digits in one scan and where their
+start words occur); `fast_pattern` scans the few rules RuleScan cannot read that way.
+`fast=False` uses `pattern` only, each rule on its own.
 """
 
 import re
