@@ -243,10 +243,10 @@ def _found(text: str, rules: DecisionRules):
 
 
 def test_lines_skipped_for_want_of_an_outcome_word_change_nothing():
-    """Speed (issue 17): `_outcome_at` skips an ASCII line that holds no outcome value (lower
-    case), the orphan check a line without one as written, and part labels are found by a
-    pattern without groups. An empty word is in every line: with it nothing is skipped (the
-    plain path). Every case of this file, run together, with the outcome cased every way and
+    """Speed (issue 17): `_outcome_at` skips a line that holds no outcome value (lower case;
+    not a line with one of FOLDS_TO_ASCII), the orphan check a line without one as written,
+    and part labels are found by a pattern without groups. An empty word is in every line:
+    with it nothing is skipped (the plain path). Every case of this file, run together, with the outcome cased every way and
     behind non-ASCII text, gives the same decisions, parts and flags both ways."""
     import dataclasses
 

@@ -235,6 +235,9 @@ def _sentences() -> list[str]:
     sentences += ["\u212aeep it: the ſame guidelines are not recommended.", "ſo it is here."]
     sentences += ["A ſplint, a ſling and ſurgery are ſupported ſince ſhe ſubmitted it."]
     sentences += ["\u212aenalog is \u212anown to \u212aeep the patient's pain low."]
+    # non-ASCII without those folds: searched in the lower-cased text, accents beside words
+    sentences += [s.replace("e", "\u00e9", 3).replace(" ", "\u00b0", 2) for s in sentences[:80]]
+    sentences += ["\u00c9tudes: the \u00e9patient is not recommended; NOT RECOMMENDED\u00c9."]
     return sentences
 
 
@@ -301,11 +304,15 @@ def test_prefixes_with_digits():
 
 def test_folds_to_ascii_are_the_only_ones():
     """The characters IGNORECASE matches to an ASCII letter, other than ASCII letters, are the
-    four in FOLDS_TO_ASCII, and İ is the only character whose lower case is longer (RuleScan
-    looks for words in the lower-cased text of any other text)."""
+    four in FOLDS_TO_ASCII, İ is the only character whose lower case is longer, and none
+    gains or loses being a word character when lower-cased (RuleScan and AnySearch look for words in the lower-cased text of
+    any other text)."""
     others = "".join(chr(c) for c in range(128, 0x110000) if not 0xD800 <= c <= 0xDFFF)
     assert "".join(re.findall("[a-z]", others, re.IGNORECASE)) == FOLDS_TO_ASCII
     assert [c for c in others if len(c.lower()) != 1] == ["\u0130"]
+    # and lower-casing moves no word boundary (AnySearch scans `\b` in the lower-cased text)
+    word = re.compile(r"\w")
+    assert [c for c in others if bool(word.match(c)) != bool(word.match(c.lower()))] == []
 
 
 def _spans(patterns, text):

@@ -224,6 +224,21 @@ class PatternSet:
         return found
 
 
+# ---- case-insensitive words found in the lower-cased text -----------------------------------
+
+# the non-ASCII characters that IGNORECASE matches to an ASCII letter (İ, ı, ſ, the Kelvin sign);
+# of all characters only İ changes length when lower-cased, and none other gains or loses being
+# a word character (tests/test_pattern_set.py checks all three)
+FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
+
+
+def folds_plainly(text: str) -> bool:
+    """Whether an ASCII word matches `text` under IGNORECASE exactly where it occurs in
+    `text.lower()`, with the word boundaries where they are in `text`: unless the text holds
+    one of FOLDS_TO_ASCII."""
+    return text.isascii() or not any(c in text for c in FOLDS_TO_ASCII)
+
+
 # ---- whether a pattern matches anywhere: AnySearch ---------------------------------------------
 
 _INLINE_FLAGS = re.compile(r"\(\?[aiLmsux-]+[:)]")
@@ -265,11 +280,10 @@ class AnySearch:
     position of the text with all its alternatives. Most alternatives start with one of a few
     literal words (`prefixes`); every match of the pattern then starts where one of those words
     starts, and `Pattern.match` there is what `search` tries at that position. One scan for the
-    words (as `_scanner` writes it; in the lower-cased text under IGNORECASE, on ASCII texts
-    only: there an ASCII letter folds only to ASCII letters) finds those positions; the
-    alternatives whose words cannot be read are searched as one pattern, as before. A pattern
-    with inline flags or a backreference, or a non-ASCII text under IGNORECASE, is searched
-    whole.
+    words (as `_scanner` writes it; in the lower-cased text under IGNORECASE, when
+    `folds_plainly`) finds those positions; the alternatives whose words cannot be read are
+    searched as one pattern, as before. A pattern with inline flags or a backreference, or
+    under IGNORECASE a text with one of FOLDS_TO_ASCII, is searched whole.
     `fast=False` searches whole always (the plain path, for comparisons)."""
 
     def __init__(self, pattern: re.Pattern, fast: bool = True) -> None:
@@ -293,14 +307,14 @@ class AnySearch:
         if not words:
             return
         # where every alternative starts with \b, so do the positions to try ("he" in "the"
-        # is not one); lower-casing an ASCII text leaves its word boundaries where they were
+        # is not one); lower-casing leaves the word boundaries where they were (folds_plainly)
         boundary = r"\b" if at_word_starts and not pattern.flags & re.ASCII else ""
         self.starts = _scanner(words, boundary, capture=False)
         self.rest = re.compile("|".join(rest), pattern.flags) if rest else None
 
     def found(self, text: str) -> bool:
         """Whether `self.pattern.search(text)` finds a match."""
-        if self.starts is None or (self.folded and not text.isascii()):
+        if self.starts is None or (self.folded and not folds_plainly(text)):
             return self.pattern.search(text) is not None
         scanned = text.lower() if self.folded else text
         match = self.pattern.match
@@ -313,15 +327,6 @@ class AnySearch:
 
 _NAMED_GROUP = re.compile(r"(?<!\\)\(\?P<\w+>")
 _DIGIT_FIRST = re.compile(r"\d")
-# the non-ASCII characters that IGNORECASE matches to an ASCII letter (İ, ı, ſ, the Kelvin sign);
-# of all characters only İ changes length when lower-cased (tests/test_pattern_set.py checks both)
-FOLDS_TO_ASCII = "\u0130\u0131\u017f\u212a"
-
-
-def folds_plainly(text: str) -> bool:
-    """Whether an ASCII word matches `text` under IGNORECASE exactly where it occurs in
-    `text.lower()`: unless the text holds one of FOLDS_TO_ASCII."""
-    return text.isascii() or not any(c in text for c in FOLDS_TO_ASCII)
 
 
 def _occurrences(text: str, word: str) -> list[int]:
@@ -448,13 +453,12 @@ class RuleScan:
         seen: dict[tuple[bool, str], list[int]] = {}  # (folded, word): where it occurs
         for i in todo:
             words = self.words[i]
-            if words and self.folded[i]:
+            alone = i in self.alone
+            if words and self.folded[i]:  # its words are looked for in the lower-cased text
                 if plain_folds is None:
                     plain_folds = folds_plainly(text)
-                if not plain_folds:
-                    out[i] = [m.span() for m in self.alone_patterns[i].finditer(text)]
-                    continue
-            if i in self.alone:
+                alone = not plain_folds
+            if alone:
                 out[i] = [m.span() for m in self.alone_patterns[i].finditer(text)]
                 continue
             starts: dict[int, int | None] = dict(at_digits.get(i, ()))

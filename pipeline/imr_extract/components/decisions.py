@@ -15,6 +15,7 @@ from spacy.tokens import Doc, SpanGroup
 
 from imr_extract.components.base import RuleComponent, doc_text, section_body
 from imr_extract.normalize.text import squash_with_offsets
+from imr_extract.pattern_set import folds_plainly
 from imr_extract.qa import add_qa_flag
 
 DECISIONS_KEY = "imr_decisions"
@@ -58,7 +59,7 @@ class DecisionRules:
     partial_start: re.Pattern
     partial_forms: list[re.Pattern]
     # speed (issue 17): a line that holds none of these cannot match `same_line` or `alone`
-    # (lower-cased outcome values, IGNORECASE: checked on ASCII lines only), nor
+    # (lower-cased outcome values, IGNORECASE: checked where `folds_plainly`), nor
     # `outcome_word` (the outcome values as written); most lines are skipped so
     outcomes_lower: tuple[str, ...]
     outcomes_written: tuple[str, ...]
@@ -107,7 +108,7 @@ def _outcome_at(text: str, lines, i: int, rules: DecisionRules):
     """(outcome, item_last_line, item_end_char) when line i closes an item, else None."""
     ls, le = lines[i]
     line = text[ls:le]
-    if line.isascii():
+    if folds_plainly(line):
         lowered = line.lower()
         if not any(v in lowered for v in rules.outcomes_lower):
             return None  # no outcome value: neither pattern can match
