@@ -15,8 +15,7 @@ from typing import Any
 from spacy.tokens import DocBin
 
 from imr_extract.export import TABLES, doc_rows, error_rows
-from imr_extract.ingest import read_document
-from imr_extract.rules import packaged_rules
+from imr_extract.ingest import page_furniture, read_document
 from imr_extract.store import RunStore, atomic_write
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room for suffixes
@@ -39,7 +38,7 @@ def use_pipeline(nlp, max_bytes: int) -> None:
     comparison of `make eval` does) until the next `init_worker` with a model."""
     _worker["nlp"] = nlp
     _worker["max_bytes"] = max_bytes
-    _worker["furniture"] = packaged_rules("page_furniture.jsonl")
+    _worker["furniture"] = page_furniture()
     _worker["key"] = ("in-memory", id(nlp))
 
 

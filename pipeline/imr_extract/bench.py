@@ -157,11 +157,10 @@ def _stages(paths: list[str], queue) -> None:
     """Ingest, each component and export, timed apart over the same letters."""
     import imr_extract
     from imr_extract.export import doc_rows
-    from imr_extract.ingest import read_document
-    from imr_extract.rules import packaged_rules
+    from imr_extract.ingest import page_furniture, read_document
 
     nlp = imr_extract.load()
-    furniture = packaged_rules("page_furniture.jsonl")
+    furniture = page_furniture()
     seconds: Counter = Counter()
     words = 0
     for path in paths:

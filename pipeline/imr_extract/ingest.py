@@ -351,6 +351,13 @@ def _pdf_error(exc: Exception) -> str:
     return f"cannot read PDF (broken or truncated): {message}"
 
 
+def page_furniture() -> list[dict]:
+    """The package's page furniture rules (resources/page_furniture.jsonl), which
+    `read_document` strips when it is given none: read once by each process that reads
+    letters (a run's workers, its reader, the bench), so that all read alike."""
+    return packaged_rules("page_furniture.jsonl")
+
+
 def read_document(
     path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, furniture: list[dict] | None = None
 ) -> SourceDocument:
@@ -415,7 +422,7 @@ def _read_into(
         raw, warnings = decode_text(data)
         doc.warnings += warnings
     if furniture is None:
-        furniture = packaged_rules("page_furniture.jsonl")
+        furniture = page_furniture()
     doc.text = normalize_text(raw, furniture)
     if not doc.text:
         doc.error = "empty file (whitespace only)"
@@ -424,7 +431,7 @@ def _read_into(
 def read_documents(paths: Iterable[str | Path], **kwargs) -> Iterator[SourceDocument]:
     """Every letter under `paths`, then one document in error for each input that could not
     be used (see `scan_inputs`)."""
-    furniture = kwargs.pop("furniture", None) or packaged_rules("page_furniture.jsonl")
+    furniture = kwargs.pop("furniture", None) or page_furniture()
     scan = scan_inputs(paths)
     for path in scan.files:
         yield read_document(path, furniture=furniture, **kwargs)

@@ -20,9 +20,14 @@ import sys
 import time
 from pathlib import Path
 
-from imr_extract.ingest import InputScan, SourceDocument, read_document, scan_inputs
+from imr_extract.ingest import (
+    InputScan,
+    SourceDocument,
+    page_furniture,
+    read_document,
+    scan_inputs,
+)
 from imr_extract.orphans import die_with_parent
-from imr_extract.rules import packaged_rules
 
 GRACE_SECONDS = 0.5  # the longest the run waits for the reader's next document
 MAX_CHARS = 10_000_000  # read no more text than this ahead (about 1,500 letters)
@@ -107,7 +112,7 @@ class ReadAhead:
 def _read(paths: list[str], max_bytes: int, conn, stop, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
     die_with_parent(parent)
-    furniture = packaged_rules("page_furniture.jsonl")
+    furniture = page_furniture()
     read, chars = [], 0
     for path in paths:
         if stop.is_set() or chars > MAX_CHARS:

@@ -59,11 +59,10 @@ def collect(gold_path: str | Path, corpus: str | Path, splits=("dev",), nlp=None
     pipeline runs without `imr_reason_model`, so `rules` are the rules' own codes."""
     from imr_extract.api import load
     from imr_extract.components.decisions import DECISIONS_KEY
-    from imr_extract.ingest import read_document
-    from imr_extract.rules import packaged_rules
+    from imr_extract.ingest import page_furniture, read_document
 
     nlp = nlp or load()
-    furniture = packaged_rules("page_furniture.jsonl")
+    furniture = page_furniture()
     disabled = [n for n in ("imr_reason_model",) if n in nlp.pipe_names]
     letters = []
     with nlp.select_pipes(disable=disabled):
