@@ -86,6 +86,8 @@ def test_bench_lines(capsys):
     assert min(by_round) <= interleaved["ratio_to_spacy_tokenizer"] <= max(by_round)
     assert len(lines["imr_extract_cli_one_letter"]["seconds_by_round"]) == 2
     assert lines["imr_extract_cli_n_process_1"]["machine_speedup_vs_1"] > 0
+    for name in ("imr_extract_cli", "imr_extract_cli_n_process_2"):  # from their own runs
+        assert lines[name]["memory_run_seconds"] > 0, name
     # 6 small letters may be done before the 0.2 s memory sampler sees a worker
     assert two["workers"] in (0, 1, 2) and "worker_private_mb_peak" in two
     if two["workers"]:
@@ -118,3 +120,20 @@ def test_a_run_is_timed_when_it_ends_not_at_the_next_sample():
     _wait_exit(quick.pid, 60)
     assert time.perf_counter() - start < 30  # it ended: no minute-long wait
     quick.wait()
+
+
+def test_timed_runs_are_not_sampled(tmp_path, monkeypatch):
+    """Sampling memory costs CPU that a two-process run on two cores would otherwise have: the
+    runs whose seconds the bench reports take no sample, the memory run does."""
+    from imr_extract import bench
+
+    reads = []
+    real = bench._memory
+    monkeypatch.setattr(bench, "_memory", lambda pid: reads.append(pid) or real(pid))
+    letters = bench.letter_folder(sorted(SAMPLES.glob("*.txt"))[:1], tmp_path / "in")
+    timed = bench.run_cli(letters, tmp_path / "timed", 1, 16)
+    assert reads == [] and timed["seconds"] > 0 and timed["manifest"]["counts"]["ok"] == 1
+    assert "worker_private_mb_peak" not in timed
+    sampled = bench.run_cli(letters, tmp_path / "sampled", 1, 16, sample_memory=True)
+    assert reads and sampled["main_rss_mb_peak"] > 0
+    assert set(bench.MEMORY_FIELDS) <= set(bench.memory_fields(sampled))

@@ -14,8 +14,10 @@ One JSON line per configuration on stdout, in this order:
   export (`doc_rows`), write (texts, parts and journal, then the merge; from the run's manifest);
 - `imr_extract_cli_one_letter`: start-up, `imr-extract run` on one letter;
 - `imr_extract_cli_n_process_N`: the run with `--n-process N`: speed-up against 1, peak RSS,
-  and the private memory of each forked worker (/proc/PID/smaps_rollup, sampled while running;
-  the reader that reads the first letters while the run loads, `read_ahead.py`, on its own).
+  and the private memory of each forked worker (/proc/PID/smaps_rollup, sampled every 0.2 s
+  in one more run of each process count after the timed ones, whose seconds it would slow:
+  `memory_run_seconds`; the reader that reads the first letters while the run loads,
+  `read_ahead.py`, on its own).
   N = 1 is the run of `imr_extract_cli`. `machine_speedup_vs_1`: N processes of a pure-Python
   loop against one, measured just before (`machine_speedup`): the most this machine's cores
   give, whatever the program. The runs use small parts (`--batch-size`, 16 by
@@ -283,8 +285,15 @@ def _wait_exit(pid: int, seconds: float) -> None:
         os.close(fd)
 
 
-def run_cli(inputs: Path, out: Path, n_process: int, batch_size: int) -> dict:
-    """One real `imr-extract run`, sampling the memory of the run and of its forked workers."""
+def run_cli(
+    inputs: Path, out: Path, n_process: int, batch_size: int, sample_memory: bool = False
+) -> dict:
+    """One real `imr-extract run`: its wall and CPU seconds and its manifest; with
+    `sample_memory`, also the memory of the run and of its forked workers, sampled every
+    SAMPLE_SECONDS. Timed runs are not sampled: reading /proc/PID/smaps_rollup walks a
+    process's page tables (about 11 ms of CPU for a run and its two workers), and on two cores
+    that sampling slowed a two-process run by about 4% (one process, with a core to spare,
+    not at all), so the memory comes from a run of its own (`memory_fields`)."""
     script = Path(sys.executable).with_name("imr-extract")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "imr_extract.cli"]
     command += [
@@ -305,7 +314,7 @@ def run_cli(inputs: Path, out: Path, n_process: int, batch_size: int) -> dict:
         start = time.perf_counter()
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG if sample_memory else 0)
             if pid:
                 break
             samples = {p: _memory(p) for p in [proc.pid, *_children(proc.pid)]}
@@ -323,11 +332,17 @@ def run_cli(inputs: Path, out: Path, n_process: int, batch_size: int) -> dict:
             message = errors.read().decode(errors="replace")
             raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {message}")
     manifest = json.loads((out / "manifest.json").read_text())
-    reader = workers.pop(manifest.get("read_ahead", {}).get("pid"), [])  # not a worker
-    return {
+    run = {
         "seconds": seconds,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,  # the run and its (reaped) workers
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # the largest of them
+        "manifest": manifest,
+    }
+    if not sample_memory:
+        return run
+    reader = workers.pop(manifest.get("read_ahead", {}).get("pid"), [])  # not a worker
+    return {
+        **run,
         "main_rss_mb_peak": _mb(max((m["rss"] for m in main), default=0)),
         "total_pss_mb_peak": _mb(peak_pss),
         "workers": len(workers),  # the run's children seen: its forked workers
@@ -338,8 +353,27 @@ def run_cli(inputs: Path, out: Path, n_process: int, batch_size: int) -> dict:
         "worker_private_mb_last": _mean([s[-1]["private"] for s in workers.values()]),
         # the process that reads the first letters while the run loads (read_ahead.py)
         "reader_private_mb_peak": _mb(max((m["private"] for m in reader), default=0)),
-        "manifest": manifest,
     }
+
+
+MEMORY_FIELDS = (
+    "main_rss_mb_peak",
+    "total_pss_mb_peak",
+    "workers",
+    "worker_rss_mb_peak",
+    "worker_private_mb_peak",
+    "worker_private_mb_first",
+    "worker_private_mb_last",
+    "reader_private_mb_peak",
+)
+
+
+def memory_fields(sampled: dict) -> dict:
+    """A line's memory figures, from the sampled run of the same process count, and that
+    run's seconds (slowed by the sampling: not a speed figure)."""
+    fields = {k: sampled[k] for k in MEMORY_FIELDS}
+    fields["memory_run_seconds"] = round(sampled["seconds"], 3)
+    return fields
 
 
 def _peak(workers: dict[int, list[dict[str, int]]], key: str) -> float | None:
@@ -519,9 +553,13 @@ def main(
                 machine[n].append(machine_speedup(n) if n > 1 else 1.0)  # one against one
                 runs[n].append(run_cli(letters, folder / f"n{n}-r{r}", n, batch_size))
             starts.append(run_cli(one, folder / f"start-r{r}", 1, batch_size))
+        memory = {  # after the timed rounds, a sampled run of each process count
+            n: memory_fields(run_cli(letters, folder / f"n{n}-memory", n, batch_size, True))
+            for n in counts
+        }
         one_process = _median_run(runs[1])
         stages = stages_line(stages, one_process)
-        cli = cli_line("imr_extract_cli", dict(one_process), words, 1, batch_size)
+        cli = cli_line("imr_extract_cli", {**one_process, **memory[1]}, words, 1, batch_size)
         _print(_ratios(cli, base, medspacy))
         _print(_ratios(stages, base, medspacy))
         start = _median_run(starts)
@@ -530,7 +568,11 @@ def main(
         _print(line)
         for n in n_processes:
             line = cli_line(
-                f"imr_extract_cli_n_process_{n}", _median_run(runs[n]), words, n, batch_size
+                f"imr_extract_cli_n_process_{n}",
+                {**_median_run(runs[n]), **memory[n]},
+                words,
+                n,
+                batch_size,
             )
             if n == 1:
                 line["same_run_as"] = "imr_extract_cli"
