@@ -14,7 +14,7 @@ from imr_extract.spacy_import import install_import_hook
 
 install_import_hook()  # spaCy, when something imports it, without its CLI: spacy_import.py
 
-__version__ = "0.10.3"
+__version__ = "0.10.4"
 
 _API = {
     "explode": "imr_extract.columns",
