@@ -133,7 +133,8 @@ def test_timed_runs_are_not_sampled(tmp_path, monkeypatch):
     letters = bench.letter_folder(sorted(SAMPLES.glob("*.txt"))[:1], tmp_path / "in")
     timed = bench.run_cli(letters, tmp_path / "timed", 1, 16)
     assert reads == [] and timed["seconds"] > 0 and timed["manifest"]["counts"]["ok"] == 1
-    assert "worker_private_mb_peak" not in timed
+    assert "memory" not in timed
     sampled = bench.run_cli(letters, tmp_path / "sampled", 1, 16, sample_memory=True)
-    assert reads and sampled["main_rss_mb_peak"] > 0
-    assert set(bench.MEMORY_FIELDS) <= set(bench.memory_fields(sampled))
+    assert reads and sampled["memory"]["main_rss_mb_peak"] > 0
+    fields = bench.memory_fields(sampled)
+    assert {"worker_private_mb_peak", "reader_private_mb_peak", "memory_run_seconds"} <= set(fields)

@@ -338,42 +338,27 @@ def run_cli(
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # the largest of them
         "manifest": manifest,
     }
-    if not sample_memory:
-        return run
-    reader = workers.pop(manifest.get("read_ahead", {}).get("pid"), [])  # not a worker
-    return {
-        **run,
-        "main_rss_mb_peak": _mb(max((m["rss"] for m in main), default=0)),
-        "total_pss_mb_peak": _mb(peak_pss),
-        "workers": len(workers),  # the run's children seen: its forked workers
-        "worker_rss_mb_peak": _peak(workers, "rss"),
-        "worker_private_mb_peak": _peak(workers, "private"),
-        # flat memory: the mean over workers of the first and last sample of each
-        "worker_private_mb_first": _mean([s[0]["private"] for s in workers.values()]),
-        "worker_private_mb_last": _mean([s[-1]["private"] for s in workers.values()]),
-        # the process that reads the first letters while the run loads (read_ahead.py)
-        "reader_private_mb_peak": _mb(max((m["private"] for m in reader), default=0)),
-    }
-
-
-MEMORY_FIELDS = (
-    "main_rss_mb_peak",
-    "total_pss_mb_peak",
-    "workers",
-    "worker_rss_mb_peak",
-    "worker_private_mb_peak",
-    "worker_private_mb_first",
-    "worker_private_mb_last",
-    "reader_private_mb_peak",
-)
+    if sample_memory:
+        reader = workers.pop(manifest.get("read_ahead", {}).get("pid"), [])  # not a worker
+        run["memory"] = {
+            "main_rss_mb_peak": _mb(max((m["rss"] for m in main), default=0)),
+            "total_pss_mb_peak": _mb(peak_pss),
+            "workers": len(workers),  # the run's children seen: its forked workers
+            "worker_rss_mb_peak": _peak(workers, "rss"),
+            "worker_private_mb_peak": _peak(workers, "private"),
+            # flat memory: the mean over workers of the first and last sample of each
+            "worker_private_mb_first": _mean([s[0]["private"] for s in workers.values()]),
+            "worker_private_mb_last": _mean([s[-1]["private"] for s in workers.values()]),
+            # the process that reads the first letters while the run loads (read_ahead.py)
+            "reader_private_mb_peak": _mb(max((m["private"] for m in reader), default=0)),
+        }
+    return run
 
 
 def memory_fields(sampled: dict) -> dict:
     """A line's memory figures, from the sampled run of the same process count, and that
     run's seconds (slowed by the sampling: not a speed figure)."""
-    fields = {k: sampled[k] for k in MEMORY_FIELDS}
-    fields["memory_run_seconds"] = round(sampled["seconds"], 3)
-    return fields
+    return {**sampled["memory"], "memory_run_seconds": round(sampled["seconds"], 3)}
 
 
 def _peak(workers: dict[int, list[dict[str, int]]], key: str) -> float | None:
